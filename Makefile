@@ -1,0 +1,66 @@
+# mm: build, install into a private instance, test.
+# Every src/mm-*.c (and src/sendmail.c) is one program; src/lib/*.c is the
+# shared library linked into all of them.
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARN = -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration
+SKALIBS_INC ?= $(firstword $(wildcard /usr/include/skalibs /usr/include/*/skalibs))
+CPPFLAGS += -Isrc/lib -Ibuild -D_GNU_SOURCE
+LDLIBS += -lskarnet
+ifeq ($(SANITIZE),1)
+CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+B = build
+PROGS := $(sort $(basename $(notdir $(wildcard src/mm-*.c src/sendmail.c))))
+LIBSRC := $(wildcard src/lib/*.c)
+LIBOBJ := $(patsubst src/lib/%.c,$(B)/lib/%.o,$(LIBSRC)) $(B)/auto_home.o
+HEADERS := $(wildcard src/lib/*.h)
+
+all: check-skalibs $(addprefix $(B)/,$(PROGS))
+
+check-skalibs:
+	@test -n "$(SKALIBS_INC)" || { echo "mm needs skalibs: apt-get install skalibs-dev" >&2; exit 1; }
+
+$(B)/lib $(B):
+	mkdir -p $@
+
+$(B)/auto_home.c: conf-home | $(B)
+	printf 'char const auto_home[] = "%s";\n' "$$(head -n 1 conf-home)" > $@
+
+$(B)/auto_home.o: $(B)/auto_home.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
+
+$(B)/lib/%.o: src/lib/%.c $(HEADERS) | $(B)/lib
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
+
+$(B)/libmm.a: $(LIBOBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/%: src/%.c $(B)/libmm.a $(HEADERS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< $(B)/libmm.a $(LDLIBS)
+
+# C unit tests: tests/unit/*.c, each a TAP program
+UNITS := $(basename $(notdir $(wildcard tests/unit/*.c)))
+$(B)/unit/%: tests/unit/%.c $(B)/libmm.a $(HEADERS)
+	@mkdir -p $(B)/unit
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< $(B)/libmm.a $(LDLIBS)
+units: $(addprefix $(B)/unit/,$(UNITS))
+
+# make test: installs the test dependencies when run as root (tests/deps),
+# builds plain and runs every test, then again under ASan/UBSan.
+test:
+	tests/deps
+	$(MAKE) all units
+	tests/run
+
+lint-man:
+	mandoc -Tlint -Wwarning man/*.[1-8]
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all check-skalibs test units lint-man clean
+.SECONDARY:

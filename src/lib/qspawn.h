@@ -1,0 +1,33 @@
+/* Handing a message to mm-queue: the one way to put mail in the queue. */
+#ifndef MM_QSPAWN_H
+#define MM_QSPAWN_H
+
+#include <sys/types.h>
+#include <skalibs/buffer.h>
+
+typedef struct qspawn_s qspawn, *qspawn_ref ;
+struct qspawn_s
+{
+  pid_t pid ;
+  int messfd ;      /* write the message here (LF line ends) */
+  int envfd ;       /* then the envelope here */
+  int idfd ;        /* mm-queue writes "ID\n" here after the commit */
+  buffer mess ;     /* buffered writer on messfd */
+  char buf[8192] ;
+} ;
+
+/* Start bin/mm-queue. 1 ok, 0 on failure (errno set). */
+extern int qspawn_start (qspawn *q) ;
+/* Append the envelope: optional flags (may be NULL or ""), the sender,
+   n recipients; then close everything, wait, and return mm-queue's exit
+   code (0 ok, 65 bad, 75 temporary; 75 if it died by a signal). When
+   id is not NULL it receives the queue id (NUL-terminated, up to 21
+   bytes) on success. */
+extern int qspawn_finish (qspawn *q, char const *flags, char const *sender, char const *const *rcpts, unsigned int n, char *id) ;
+/* Kill mm-queue without committing (a writer that gives up). */
+extern void qspawn_abort (qspawn *q) ;
+
+/* Text of an mm-queue exit code, for a one-line error. */
+extern char const *qspawn_strerror (int code) ;
+
+#endif

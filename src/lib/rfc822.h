@@ -1,0 +1,23 @@
+/* RFC 5322 header fields and address lists. */
+#ifndef MM_RFC822_H
+#define MM_RFC822_H
+
+#include <stddef.h>
+#include <skalibs/stralloc.h>
+#include <skalibs/genalloc.h>
+
+#define HEADER_LINE_MAX 998  /* RFC 5322 2.1.1, without CRLF */
+
+/* 1 if the field starting at s (a whole field, folded lines included) is
+   named name (case-insensitive), i.e. s begins "name:" (spaces allowed
+   before the colon). */
+extern int rfc822_is_field (char const *s, size_t len, char const *name) ;
+
+/* Extract every address (addr-spec) from an address-list header value
+   (display names, comments, groups, quoted local parts, folding
+   allowed). Each is appended to sa NUL-terminated; bare local parts are
+   qualified with qualify when it is not NULL. Returns the number found,
+   -1 on a syntax error. */
+extern int rfc822_addresses (char const *value, size_t len, char const *qualify, stralloc *sa) ;
+
+#endif
