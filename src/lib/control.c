@@ -1,0 +1,166 @@
+/* Reading control/ files: one setting per file, defaults when absent. */
+
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+#include <skalibs/stralloc.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/types.h>
+#include "home.h"
+#include "control.h"
+
+static int isspace_ (char c)
+{
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' ;
+}
+
+static int slurp_control (stralloc *sa, char const *file)
+{
+  stralloc path = STRALLOC_ZERO ;
+  int r ;
+  sa->len = 0 ;
+  if (!mm_path(&path, file)) return -1 ;
+  r = openslurpclose(sa, path.s) ;
+  stralloc_free(&path) ;
+  if (!r) return errno == ENOENT ? 0 : -1 ;
+  return 1 ;
+}
+
+int control_readline (stralloc *sa, char const *file, char const *def)
+{
+  size_t i, end ;
+  int r = slurp_control(sa, file) ;
+  if (r < 0) return -1 ;
+  if (r)
+  {
+    for (end = 0 ; end < sa->len && sa->s[end] != '\n' ; end++) ;
+    for (i = 0 ; i < end && isspace_(sa->s[i]) ; i++) ;
+    while (end > i && isspace_(sa->s[end-1])) end-- ;
+    memmove(sa->s, sa->s + i, end - i) ;
+    sa->len = end - i ;
+    if (!sa->len && def) r = 0 ;
+  }
+  if (!r)
+  {
+    sa->len = 0 ;
+    if (def && !stralloc_cats(sa, def)) return -1 ;
+  }
+  if (!stralloc_0(sa)) return -1 ;
+  sa->len-- ;
+  return r ;
+}
+
+int control_readlines (stralloc *sa, char const *file)
+{
+  stralloc raw = STRALLOC_ZERO ;
+  size_t i = 0 ;
+  int r = slurp_control(&raw, file) ;
+  sa->len = 0 ;
+  if (r <= 0) { stralloc_free(&raw) ; return r ; }
+  while (i < raw.len)
+  {
+    size_t start, end ;
+    for (end = i ; end < raw.len && raw.s[end] != '\n' ; end++) ;
+    start = i ; i = end + 1 ;
+    while (start < end && isspace_(raw.s[start])) start++ ;
+    while (end > start && isspace_(raw.s[end-1])) end-- ;
+    if (start == end || raw.s[start] == '#') continue ;
+    if (!stralloc_catb(sa, raw.s + start, end - start) || !stralloc_0(sa))
+    {
+      stralloc_free(&raw) ;
+      return -1 ;
+    }
+  }
+  stralloc_free(&raw) ;
+  return 1 ;
+}
+
+int control_readulong (unsigned long *u, char const *file, unsigned long def)
+{
+  stralloc sa = STRALLOC_ZERO ;
+  int r = control_readline(&sa, file, 0) ;
+  if (r <= 0) { *u = def ; stralloc_free(&sa) ; return r ; }
+  if (!sa.len || ulong_scan(sa.s, u) != sa.len)
+  {
+    stralloc_free(&sa) ;
+    errno = EINVAL ;
+    return -1 ;
+  }
+  stralloc_free(&sa) ;
+  return 1 ;
+}
+
+int duration_scan (char const *s, unsigned long *secs)
+{
+  unsigned long total = 0 ;
+  if (!*s) return 0 ;
+  while (*s)
+  {
+    unsigned long n, unit ;
+    size_t len = ulong_scan(s, &n) ;
+    if (!len) return 0 ;
+    s += len ;
+    switch (*s)
+    {
+      case 0 : unit = 1 ; break ;
+      case 's' : unit = 1 ; s++ ; break ;
+      case 'm' : unit = 60 ; s++ ; break ;
+      case 'h' : unit = 3600 ; s++ ; break ;
+      case 'd' : unit = 86400 ; s++ ; break ;
+      case 'w' : unit = 604800 ; s++ ; break ;
+      default : return 0 ;
+    }
+    total += n * unit ;
+  }
+  *secs = total ;
+  return 1 ;
+}
+
+char const *control_me (void)
+{
+  static stralloc me = STRALLOC_ZERO ;
+  if (!me.s)
+  {
+    if (control_readline(&me, "control/me", 0) <= 0 || !me.len)
+    {
+      me.len = 0 ;
+      if (!sagethostname(&me) || !stralloc_0(&me)) return "localhost" ;
+    }
+  }
+  return me.s ;
+}
+
+char const *control_defaultdomain (void)
+{
+  static stralloc dd = STRALLOC_ZERO ;
+  if (!dd.s)
+  {
+    if (control_readline(&dd, "control/defaultdomain", 0) <= 0 || !dd.len) return control_me() ;
+  }
+  return dd.len ? dd.s : control_me() ;
+}
+
+int control_islocal (char const *domain, size_t len)
+{
+  static stralloc locals = STRALLOC_ZERO ;
+  static int loaded = 0 ;
+  size_t i = 0 ;
+  if (!loaded)
+  {
+    int r = control_readlines(&locals, "control/locals") ;
+    if (r <= 0)
+    {
+      char const *me = control_me() ;
+      locals.len = 0 ;
+      if (!stralloc_catb(&locals, "localhost", 10) || !stralloc_catb(&locals, me, strlen(me) + 1)) return 0 ;
+    }
+    loaded = 1 ;
+  }
+  while (i < locals.len)
+  {
+    size_t l = strlen(locals.s + i) ;
+    if (l == len && !strncasecmp(locals.s + i, domain, len)) return 1 ;
+    i += l + 1 ;
+  }
+  return 0 ;
+}

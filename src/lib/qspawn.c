@@ -1,0 +1,108 @@
+/* Running mm-queue: message on one pipe, envelope on another, the queue
+   id back on a third. Used by every program that puts mail in the queue. */
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+#include <sysexits.h>
+#include <skalibs/allreadwrite.h>
+#include <skalibs/buffer.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/stralloc.h>
+#include "home.h"
+#include "qspawn.h"
+
+int qspawn_start (qspawn *q)
+{
+  int pm[2], pe[2], pi[2] ;
+  stralloc path = STRALLOC_ZERO ;
+  signal(SIGPIPE, SIG_IGN) ;  /* a dead mm-queue is an error return, not a death */
+  if (!mm_path(&path, "bin/mm-queue")) return 0 ;
+  if (pipe(pm) < 0) goto err0 ;
+  if (pipe(pe) < 0) goto err1 ;
+  if (pipe(pi) < 0) goto err2 ;
+  q->pid = fork() ;
+  if (q->pid < 0) goto err3 ;
+  if (!q->pid)
+  {
+    char const *argv[4] = { "mm-queue", "-d", "3", 0 } ;
+    close(pm[1]) ; close(pe[1]) ; close(pi[0]) ;
+    if (fd_move(0, pm[0]) < 0 || fd_move(1, pe[0]) < 0 || fd_move(3, pi[1]) < 0) _exit(EX_TEMPFAIL) ;
+    execv(path.s, (char *const *)argv) ;
+    _exit(EX_TEMPFAIL) ;
+  }
+  close(pm[0]) ; close(pe[0]) ; close(pi[1]) ;
+  coe(pm[1]) ; coe(pe[1]) ; coe(pi[0]) ;
+  q->messfd = pm[1] ; q->envfd = pe[1] ; q->idfd = pi[0] ;
+  buffer_init(&q->mess, &buffer_write, q->messfd, q->buf, sizeof q->buf) ;
+  stralloc_free(&path) ;
+  return 1 ;
+ err3:
+  close(pi[0]) ; close(pi[1]) ;
+ err2:
+  close(pe[0]) ; close(pe[1]) ;
+ err1:
+  close(pm[0]) ; close(pm[1]) ;
+ err0:
+  stralloc_free(&path) ;
+  return 0 ;
+}
+
+static int waitcode (pid_t pid)
+{
+  int wstat ;
+  if (waitpid_nointr(pid, &wstat, 0) < 0) return EX_TEMPFAIL ;
+  if (WIFEXITED(wstat)) return WEXITSTATUS(wstat) ;
+  return EX_TEMPFAIL ;
+}
+
+int qspawn_finish (qspawn *q, char const *flags, char const *sender, char const *const *rcpts, unsigned int n, char *id)
+{
+  stralloc env = STRALLOC_ZERO ;
+  int ok = buffer_flush(&q->mess) ;
+  unsigned int i ;
+  int code ;
+  close(q->messfd) ;
+  if (flags && *flags && (!stralloc_catb(&env, "O", 1) || !stralloc_cats(&env, flags) || !stralloc_0(&env))) ok = 0 ;
+  if (!stralloc_catb(&env, "F", 1) || !stralloc_cats(&env, sender) || !stralloc_0(&env)) ok = 0 ;
+  for (i = 0 ; i < n ; i++)
+    if (!stralloc_catb(&env, "T", 1) || !stralloc_cats(&env, rcpts[i]) || !stralloc_0(&env)) ok = 0 ;
+  if (!stralloc_0(&env)) ok = 0 ;
+  if (ok && allwrite(q->envfd, env.s, env.len) < env.len) ok = 0 ;
+  stralloc_free(&env) ;
+  close(q->envfd) ;
+  if (id)
+  {
+    char buf[32] ;
+    size_t r = allread(q->idfd, buf, sizeof buf - 1) ;
+    size_t j = 0 ;
+    while (j < r && buf[j] >= '0' && buf[j] <= '9' && j < 21) { id[j] = buf[j] ; j++ ; }
+    id[j] = 0 ;
+  }
+  close(q->idfd) ;
+  code = waitcode(q->pid) ;
+  if (!ok && !code) code = EX_TEMPFAIL ;  /* cannot happen: mm-queue saw a short envelope */
+  return code ;
+}
+
+void qspawn_abort (qspawn *q)
+{
+  kill(q->pid, SIGKILL) ;
+  close(q->messfd) ; close(q->envfd) ; close(q->idfd) ;
+  waitcode(q->pid) ;
+}
+
+char const *qspawn_strerror (int code)
+{
+  switch (code)
+  {
+    case 0 : return "queued" ;
+    case EX_DATAERR : return "message or envelope refused by mm-queue" ;
+    case EX_USAGE : return "mm-queue was called wrongly" ;
+    case EX_NOPERM : return "not allowed to queue mail" ;
+    case EX_CONFIG : return "mm is misconfigured" ;
+    default : return "queue temporarily unavailable" ;
+  }
+}

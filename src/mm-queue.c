@@ -1,0 +1,278 @@
+/* mm-queue: the only writer of new messages into the spool. Setuid to
+   the queue owner in an install; commits a message crash-safely
+   (INTERNALS 3.1) and pulls the trigger. */
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <skalibs/allreadwrite.h>
+#include <skalibs/buffer.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/sgetopt.h>
+#include <skalibs/stralloc.h>
+#include <skalibs/strerr.h>
+#include <skalibs/types.h>
+#include "address.h"
+#include "control.h"
+#include "date822.h"
+#include "home.h"
+#include "queuefile.h"
+#include "trigger.h"
+
+#define USAGE "mm-queue [ -d fd ] < message 1< envelope"
+#define dieusage() strerr_dieusage(EX_USAGE, USAGE)
+
+#define ENVELOPE_MAX (4 << 20)   /* 4 MB: about 16000 recipients of RFC 5321's 256 bytes */
+#define WRITER_TIMEOUT 86400     /* a writer that hangs for a day has died */
+
+static char tmpname[64] ;
+static char messname[32] ;
+static int linked = 0 ;
+
+/* Undo everything not yet committed; nothing half-written may stay
+   where mm-send looks. */
+static void cleanup (void)
+{
+  if (linked) unlink(messname) ;
+  if (tmpname[0]) unlink(tmpname) ;
+}
+
+static void dietemp (char const *what)
+{
+  int e = errno ;
+  cleanup() ;
+  errno = e ;
+  if (errno == ENOSPC || errno == EDQUOT)
+    strerr_dief2x(EX_TEMPFAIL, what, ": disk full, message not queued (#4.3.1)") ;
+  strerr_diefu2sys(EX_TEMPFAIL, what, " (#4.3.0)") ;
+}
+
+static void diebad (char const *why)
+{
+  cleanup() ;
+  strerr_dief2x(EX_DATAERR, why, " (#5.6.0)") ;
+}
+
+static void ontimeout (int sig)
+{
+  (void)sig ;
+  cleanup() ;
+  _exit(EX_TEMPFAIL) ;
+}
+
+static void fsync_dir (char const *dir)
+{
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) ;
+  if (fd < 0 || fsync(fd) < 0) dietemp("fsync queue directory") ;
+  close(fd) ;
+}
+
+/* An envelope address: no control characters, since the queue file is
+   line-based; the rest is address_valid's job. */
+static int address_ok (char const *s, size_t len, char const **why)
+{
+  for (size_t i = 0 ; i < len ; i++)
+    if ((unsigned char)s[i] < 32 || s[i] == 127) { *why = "control character in address" ; return 0 ; }
+  return address_valid(s, len, why) ;
+}
+
+int main (int argc, char const *const *argv)
+{
+  int idfd = -1 ;
+  int fd ;
+  struct stat st ;
+  uint64_t messlen = 0 ;
+  unsigned long databytes = 0 ;
+  stralloc env = STRALLOC_ZERO ;
+  stralloc out = STRALLOC_ZERO ;
+  char hdr[MESS_HEADER_LEN] ;
+  char ibuf[65536], obuf[65536] ;
+  buffer w ;
+  time_t now = time(0) ;
+  uid_t uid = getuid() ;
+  PROG = "mm-queue" ;
+  {
+    subgetopt l = SUBGETOPT_ZERO ;
+    for (;;)
+    {
+      int opt = subgetopt_r(argc, argv, "d:", &l) ;
+      if (opt == -1) break ;
+      switch (opt)
+      {
+        case 'd' : if (!int0_scan(l.arg, &idfd)) dieusage() ; break ;
+        default : dieusage() ;
+      }
+    }
+  }
+
+  signal(SIGPIPE, SIG_IGN) ;
+  signal(SIGALRM, &ontimeout) ;
+  alarm(WRITER_TIMEOUT) ;
+  umask(007) ;
+  mm_chdir_home() ;
+  if (control_readulong(&databytes, "control/databytes", 0) < 0)
+    strerr_diefu1sys(EX_TEMPFAIL, "read control/databytes") ;
+  if (chdir("queue") < 0) strerr_diefu2sys(EX_TEMPFAIL, "chdir to ", "queue") ;
+
+  /* S2: a work file named after us; a stale one is from a dead writer */
+  {
+    size_t n = 0 ;
+    memcpy(tmpname, "tmp/", 4) ; n = 4 ;
+    n += pid_fmt(tmpname + n, getpid()) ; tmpname[n++] = '.' ;
+    n += uint64_fmt(tmpname + n, (uint64_t)now) ;
+    tmpname[n] = 0 ;
+  }
+  fd = open(tmpname, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0660) ;
+  if (fd < 0 && errno == EEXIST)
+  {
+    unlink(tmpname) ;
+    fd = open(tmpname, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0660) ;
+  }
+  if (fd < 0) { tmpname[0] = 0 ; dietemp("create queue file") ; }
+  if (fstat(fd, &st) < 0) dietemp("stat queue file") ;
+  {
+    size_t n = 5 ;
+    memcpy(messname, "mess/", 5) ;
+    n += uint64_fmt(messname + n, (uint64_t)st.st_ino) ;
+    messname[n] = 0 ;
+  }
+
+  /* the message, behind a header that gets its length at the end */
+  buffer_init(&w, &buffer_write, fd, obuf, sizeof obuf) ;
+  qfile_header(hdr, 0) ;
+  {
+    char date[DATE822_LEN] ;
+    char num[UINT64_FMT] ;
+    if (!stralloc_catb(&out, hdr, MESS_HEADER_LEN)
+     || !stralloc_cats(&out, "Received: (mm-queue ")
+     || !stralloc_catb(&out, num, pid_fmt(num, getpid()))
+     || !stralloc_cats(&out, " invoked by uid ")
+     || !stralloc_catb(&out, num, uid_fmt(num, uid))
+     || !stralloc_cats(&out, ");\n\t")
+     || !stralloc_catb(&out, date, date822_fmt(date, now))
+     || !stralloc_catb(&out, "\n", 1)) dietemp("build Received line") ;
+    if (buffer_put(&w, out.s, out.len) < 0) dietemp("write queue file") ;
+    messlen = out.len - MESS_HEADER_LEN ;
+  }
+  for (;;)
+  {
+    ssize_t r = read(0, ibuf, sizeof ibuf) ;
+    if (r < 0) { if (errno == EINTR) continue ; dietemp("read message") ; }
+    if (!r) break ;
+    messlen += r ;
+    if (databytes && messlen > databytes)
+    {
+      cleanup() ;
+      strerr_dief1x(EX_DATAERR, "message too big (#5.3.4)") ;
+    }
+    if (buffer_put(&w, ibuf, r) < 0) dietemp("write queue file") ;
+  }
+
+  /* the envelope: fields, each ending in \0, and a final \0 */
+  {
+    char buf[4096] ;
+    for (;;)
+    {
+      ssize_t r = read(1, buf, sizeof buf) ;
+      if (r < 0) { if (errno == EINTR) continue ; dietemp("read envelope") ; }
+      if (!r) break ;
+      if (env.len + r > ENVELOPE_MAX) diebad("envelope too big") ;
+      if (!stralloc_catb(&env, buf, r)) dietemp("read envelope") ;
+    }
+  }
+  if (env.len < 2 || env.s[env.len - 1] || env.s[env.len - 2])
+  {
+    /* the writer died before finishing: nothing was promised to anyone */
+    cleanup() ;
+    strerr_dief1x(EX_TEMPFAIL, "incomplete envelope: writer died, message not queued (#4.3.0)") ;
+  }
+  {
+    size_t i = 0 ;
+    unsigned int nrcpt = 0 ;
+    int havesender = 0 ;
+    char num[UINT64_FMT] ;
+    out.len = 0 ;
+    if (!stralloc_catb(&out, "u", 1) || !stralloc_catb(&out, num, uid_fmt(num, uid))
+     || !stralloc_catb(&out, "\nt", 2) || !stralloc_catb(&out, num, uint64_fmt(num, (uint64_t)now))
+     || !stralloc_catb(&out, "\n", 1)) dietemp("build envelope") ;
+    while (i < env.len - 1)
+    {
+      char const *field = env.s + i ;
+      size_t len = strlen(field) ;
+      char const *why ;
+      i += len + 1 ;
+      if (!len) diebad("empty envelope field") ;
+      for (size_t j = 1 ; j < len ; j++)
+        if (field[j] == '\n') diebad("newline in envelope field") ;
+      switch (field[0])
+      {
+        case 'O' :
+          if (havesender) diebad("option after sender") ;
+          if (strspn(field + 1, "qb2w") != len - 1) diebad("unknown envelope option") ;
+          if (!stralloc_catb(&out, "o", 1) || !stralloc_catb(&out, field + 1, len - 1) || !stralloc_catb(&out, "\n", 1)) dietemp("build envelope") ;
+          break ;
+        case 'H' :
+          if (havesender) diebad("host after sender") ;
+          if (!stralloc_catb(&out, "h", 1) || !stralloc_catb(&out, field + 1, len - 1) || !stralloc_catb(&out, "\n", 1)) dietemp("build envelope") ;
+          break ;
+        case 'F' :
+          if (havesender++) diebad("two senders in envelope") ;
+          if (len > 1 && !address_ok(field + 1, len - 1, &why)) diebad("invalid sender address") ;
+          if (!stralloc_catb(&out, "f", 1) || !stralloc_catb(&out, field + 1, len - 1) || !stralloc_catb(&out, "\n", 1)) dietemp("build envelope") ;
+          break ;
+        case 'T' :
+          if (!havesender) diebad("recipient before sender") ;
+          if (!address_ok(field + 1, len - 1, &why))
+          {
+            cleanup() ;
+            strerr_dief4x(EX_DATAERR, "invalid recipient address ", field + 1, ": ", why) ;
+          }
+          if (!stralloc_catb(&out, "r", 1) || !stralloc_catb(&out, field + 1, len - 1) || !stralloc_catb(&out, "\n", 1)) dietemp("build envelope") ;
+          nrcpt++ ;
+          break ;
+        default : diebad("unknown envelope field") ;
+      }
+    }
+    if (!havesender) diebad("no sender in envelope") ;
+    if (!nrcpt) diebad("no recipients") ;
+    if (!stralloc_catb(&out, ".\n", 2)) dietemp("build envelope") ;
+  }
+  if (buffer_put(&w, out.s, out.len) < 0 || !buffer_flush(&w)) dietemp("write queue file") ;
+  qfile_header(hdr, messlen) ;
+  if (pwrite(fd, hdr, MESS_HEADER_LEN, 0) != MESS_HEADER_LEN) dietemp("write queue file") ;
+
+  /* S3 -> S4: the data is on disk, then its name is: the commit */
+  if (fsync(fd) < 0) dietemp("fsync queue file") ;
+  close(fd) ;
+  if (link(tmpname, messname) < 0) dietemp("link queue file") ;
+  linked = 1 ;
+  fsync_dir("mess") ;
+  linked = 0 ;
+  alarm(0) ;
+
+  /* S5: the rest only speeds things up; a crash here loses nothing */
+  {
+    char todo[32] ;
+    memcpy(todo, "todo/", 5) ;
+    strcpy(todo + 5, messname + 5) ;
+    if (link(messname, todo) < 0 && errno != EEXIST)
+      strerr_warnwu2sys("link ", todo) ;
+  }
+  unlink(tmpname) ;
+  trigger_pull(TRIGGER_NEW) ;
+  if (idfd >= 0)
+  {
+    char line[32] ;
+    size_t n = strlen(messname + 5) ;
+    memcpy(line, messname + 5, n) ;
+    line[n++] = '\n' ;
+    if (allwrite(idfd, line, n) < n) { }
+    close(idfd) ;
+  }
+  return 0 ;
+}
