@@ -21,7 +21,9 @@ extern int address_valid (char const *s, size_t len, char const **why) ;
 /* Parse an SMTP path "<...>" or a bare address from a command line into
    sa (NUL-terminated, brackets and a source route removed, domain
    lowercased). Empty path "<>" gives "". Bare local parts are qualified
-   with qualify when it is not NULL. 1 ok, 0 invalid (*why set). */
+   with qualify when it is not NULL. 1 ok, 0 invalid (*why set).
+   sa is overwritten, not appended to; sa->len does not count the NUL.
+   The local part is kept as given (case, quotes). */
 extern int address_parse (stralloc *sa, char const *s, size_t len, char const *qualify, char const **why) ;
 
 #endif

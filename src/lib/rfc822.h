@@ -20,4 +20,15 @@ extern int rfc822_is_field (char const *s, size_t len, char const *name) ;
    -1 on a syntax error. */
 extern int rfc822_addresses (char const *value, size_t len, char const *qualify, stralloc *sa) ;
 
+/* Append to sa a copy of an address-list header value in which every
+   bare local part (no '@') has "@qualify" added; display names,
+   comments and folding are kept as they were. qualify must not be NULL.
+   Returns the number of addresses qualified, -1 on a syntax error or
+   ENOMEM (sa unchanged). */
+extern int rfc822_qualify (char const *value, size_t len, char const *qualify, stralloc *sa) ;
+
+/* If the line s begins a header field ("Name:" or "Name :", the name
+   printable ASCII without ':'), the length of the name, else 0. */
+extern size_t rfc822_fieldname (char const *s, size_t len) ;
+
 #endif
