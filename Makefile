@@ -16,7 +16,7 @@ endif
 B = build
 PROGS := $(sort $(basename $(notdir $(wildcard src/mm-*.c src/sendmail.c))))
 LIBSRC := $(wildcard src/lib/*.c)
-LIBOBJ := $(patsubst src/lib/%.c,$(B)/lib/%.o,$(LIBSRC)) $(B)/auto_home.o
+LIBOBJ := $(patsubst src/lib/%.c,$(B)/lib/%.o,$(LIBSRC)) $(B)/auto_home.o $(B)/auto_users.o
 HEADERS := $(wildcard src/lib/*.h)
 
 all: check-skalibs $(addprefix $(B)/,$(PROGS))
@@ -30,7 +30,10 @@ $(B)/lib $(B):
 $(B)/auto_home.c: conf-home | $(B)
 	printf 'char const auto_home[] = "%s";\n' "$$(head -n 1 conf-home)" > $@
 
-$(B)/auto_home.o: $(B)/auto_home.c
+$(B)/auto_users.c: conf-users | $(B)
+	{ printf 'char const *const auto_users[9] = {\n' ; head -n 9 conf-users | sed 's/.*/  "&",/' ; printf '} ;\n' ; } > $@
+
+$(B)/auto_%.o: $(B)/auto_%.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
 
 $(B)/lib/%.o: src/lib/%.c $(HEADERS) | $(B)/lib

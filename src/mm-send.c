@@ -1,0 +1,1014 @@
+/* mm-send: the queue manager, as the send user. Finds new messages,
+   expands aliases, hands local deliveries to mm-lspawn, records each
+   result in the message's journal, retries, warns, bounces, and removes
+   finished messages. Runs as a daemon (under mm-start) or, with -1, as
+   one queue pass. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sysexits.h>
+#include <skalibs/allreadwrite.h>
+#include <skalibs/buffer.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/genalloc.h>
+#include <skalibs/iopause.h>
+#include <skalibs/selfpipe.h>
+#include <skalibs/sgetopt.h>
+#include <skalibs/stralloc.h>
+#include <skalibs/strerr.h>
+#include <skalibs/tai.h>
+#include <skalibs/types.h>
+#include "address.h"
+#include "alias.h"
+#include "control.h"
+#include "home.h"
+#include "queuefile.h"
+#include "report.h"
+#include "trigger.h"
+#include "users.h"
+
+#define USAGE "mm-send [ -1 ]"
+#define dieusage() strerr_dieusage(EX_USAGE, USAGE)
+
+#define LSPAWN_OUT 5   /* requests to mm-lspawn (INTERNALS 5) */
+#define LSPAWN_IN 6    /* results from mm-lspawn */
+#define WARNINGS_DEFAULT "1h 4h 8h 1d 2d 3d"
+#define LIFETIME_DEFAULT (5 * 86400)
+#define CONCURRENCY_DEFAULT 10
+#define BOUNCEMAX_DEFAULT 100000
+#define WARNINGS_MAX 16
+#define ACTIVE_MAX 200          /* messages open at once; the rest wait in the table */
+#define RETRY_STEP 10           /* retry k happens (RETRY_STEP*k)^2 seconds after arrival */
+
+/* Every message the queue holds, in memory: a few words each. */
+typedef struct msg_s msg ;
+struct msg_s
+{
+  uint64_t id ;
+  uint64_t due ;        /* next time to look at it; 0 = now */
+  uint32_t job ;        /* index + 1 in jobs while active, else 0 */
+  unsigned char isnew ; /* not yet logged */
+  unsigned char released ; /* a queue run let a held message go */
+} ;
+
+/* A target of an active message. */
+typedef struct target_s target ;
+struct target_s
+{
+  size_t name ;         /* offset in job strings: "u..", "|..", "/..", "r.." */
+  size_t rcpt ;         /* offset in job strings: the recipient it came from */
+  size_t error ;        /* expansion error text, or (size_t)-1 */
+  unsigned char state ; /* TARGET_PENDING, DONE, FAILED */
+  unsigned char inflight ;
+  unsigned char deferred ; /* a temporary failure this round */
+} ;
+
+/* An active message: open, parsed, maybe with deliveries in flight. */
+typedef struct job_s job ;
+struct job_s
+{
+  uint64_t id ;
+  int fd ;
+  int used ;
+  unsigned int inflight ;
+  qfile q ;
+  genalloc targets ;    /* target */
+  stralloc strings ;
+} ;
+
+static genalloc msgs = GENALLOC_ZERO ;   /* msg */
+static job jobs[ACTIVE_MAX] ;
+static unsigned int njobs = 0 ;
+static genalloc deliveries = GENALLOC_ZERO ;  /* uint32_t: (job index << 16 | target) + 1 */
+static unsigned int inflight = 0 ;
+static unsigned long concurrency = CONCURRENCY_DEFAULT ;
+static unsigned long lifetime = LIFETIME_DEFAULT ;
+static unsigned long bouncemax = BOUNCEMAX_DEFAULT ;
+static unsigned long warnings[WARNINGS_MAX] ;
+static unsigned int nwarnings = 0 ;
+static aliasdb aliases = ALIASDB_ZERO ;
+static struct timespec aliases_mtime ;
+static int aliases_loaded = 0 ;
+static int oneshot = 0 ;
+static int stopping = 0 ;
+static int queuerun = 0 ;
+static uint64_t now = 0 ;
+static genalloc unlinks = GENALLOC_ZERO ;  /* uint64_t ids to remove, fsync batched */
+static buffer lsout ;
+static char lsoutbuf[8192] ;
+static stralloc lsin = STRALLOC_ZERO ;
+static pid_t lspawn_pid = 0 ;
+
+/* One log line on stderr: "mm-send: " and the pieces. */
+static void logn (unsigned int n, ...)
+{
+  va_list ap ;
+  va_start(ap, n) ;
+  buffer_puts(buffer_2, "mm-send: ") ;
+  while (n--) buffer_puts(buffer_2, va_arg(ap, char const *)) ;
+  buffer_putflush(buffer_2, "\n", 1) ;
+  va_end(ap) ;
+}
+
+static char const *u64 (uint64_t u)
+{
+  static char buf[4][UINT64_FMT] ;
+  static unsigned int k = 0 ;
+  k = (k + 1) & 3 ;
+  buf[k][uint64_fmt(buf[k], u)] = 0 ;
+  return buf[k] ;
+}
+
+static void dienomem (void)
+{
+  strerr_diefu1sys(EX_TEMPFAIL, "allocate memory") ;
+}
+
+/* ---- configuration ---- */
+
+static void read_control (void)
+{
+  stralloc sa = STRALLOC_ZERO ;
+  size_t i = 0 ;
+  if (control_readulong(&concurrency, "control/concurrencylocal", CONCURRENCY_DEFAULT) < 0)
+    strerr_diefu1sys(EX_CONFIG, "read control/concurrencylocal") ;
+  if (!concurrency) concurrency = 1 ;
+  if (concurrency > 1000) concurrency = 1000 ;
+  if (control_readulong(&bouncemax, "control/bouncemaxbytes", BOUNCEMAX_DEFAULT) < 0)
+    strerr_diefu1sys(EX_CONFIG, "read control/bouncemaxbytes") ;
+  if (control_readline(&sa, "control/queuelifetime", 0) < 0)
+    strerr_diefu1sys(EX_CONFIG, "read control/queuelifetime") ;
+  if (sa.len && !duration_scan(sa.s, &lifetime))
+    strerr_dief2x(EX_CONFIG, "control/queuelifetime: not a duration: ", sa.s) ;
+  if (control_readline(&sa, "control/warnings", WARNINGS_DEFAULT) < 0)
+    strerr_diefu1sys(EX_CONFIG, "read control/warnings") ;
+  nwarnings = 0 ;
+  while (i < sa.len && nwarnings < WARNINGS_MAX)
+  {
+    size_t j ;
+    while (i < sa.len && (sa.s[i] == ' ' || sa.s[i] == '\t' || sa.s[i] == ',')) i++ ;
+    for (j = i ; j < sa.len && sa.s[j] != ' ' && sa.s[j] != '\t' && sa.s[j] != ',' ; j++) ;
+    if (j > i)
+    {
+      char c = sa.s[j] ;
+      sa.s[j] = 0 ;
+      if (!duration_scan(sa.s + i, &warnings[nwarnings]))
+        strerr_dief2x(EX_CONFIG, "control/warnings: not a duration: ", sa.s + i) ;
+      sa.s[j] = c ;
+      nwarnings++ ;
+    }
+    i = j ;
+  }
+  stralloc_free(&sa) ;
+  (void)control_me() ;
+  (void)control_defaultdomain() ;
+}
+
+/* The alias file is read at delivery time: reloaded whenever it changed. */
+static int load_aliases (void)
+{
+  struct stat st ;
+  unsigned int line = 0 ;
+  char const *why = "" ;
+  if (stat("control/aliases", &st) < 0)
+  {
+    if (errno != ENOENT) return 0 ;
+    st.st_mtim.tv_sec = 0 ; st.st_mtim.tv_nsec = 0 ;
+  }
+  if (aliases_loaded && st.st_mtim.tv_sec == aliases_mtime.tv_sec && st.st_mtim.tv_nsec == aliases_mtime.tv_nsec) return 1 ;
+  aliasdb_free(&aliases) ;
+  {
+    aliasdb zero = ALIASDB_ZERO ;
+    aliases = zero ;
+  }
+  switch (aliasdb_load(&aliases, "control/aliases", &line, &why))
+  {
+    case 1 : break ;
+    case 0 :
+      logn(4, "alert: control/aliases line ", u64(line), ": ", why) ;
+      aliases_loaded = 0 ;
+      return 0 ;
+    default :
+      logn(2, "alert: unable to read control/aliases: ", strerror(errno)) ;
+      aliases_loaded = 0 ;
+      return 0 ;
+  }
+  aliases_mtime = st.st_mtim ;
+  aliases_loaded = 1 ;
+  return 1 ;
+}
+
+/* ---- the message table ---- */
+
+static msg *msg_find (uint64_t id)
+{
+  msg *m = genalloc_s(msg, &msgs) ;
+  size_t n = genalloc_len(msg, &msgs) ;
+  for (size_t i = 0 ; i < n ; i++) if (m[i].id == id) return m + i ;
+  return 0 ;
+}
+
+static msg *msg_add (uint64_t id, int isnew)
+{
+  msg *m = msg_find(id) ;
+  if (m) { m->due = 0 ; return m ; }
+  {
+    msg x = { .id = id, .due = 0, .job = 0, .isnew = !!isnew, .released = 0 } ;
+    if (!genalloc_append(msg, &msgs, &x)) dienomem() ;
+  }
+  return genalloc_s(msg, &msgs) + genalloc_len(msg, &msgs) - 1 ;
+}
+
+static void msg_remove (uint64_t id)
+{
+  msg *m = genalloc_s(msg, &msgs) ;
+  size_t n = genalloc_len(msg, &msgs) ;
+  for (size_t i = 0 ; i < n ; i++)
+    if (m[i].id == id)
+    {
+      m[i] = m[n-1] ;
+      genalloc_setlen(msg, &msgs, n - 1) ;
+      return ;
+    }
+}
+
+static int scan_id (char const *s, uint64_t *id)
+{
+  size_t n = uint64_scan(s, id) ;
+  return n && !s[n] ;
+}
+
+/* New messages announce themselves with a link in todo/. */
+static void scan_todo (void)
+{
+  DIR *dir = opendir("queue/todo") ;
+  struct dirent *d ;
+  char path[48] ;
+  if (!dir) { logn(2, "warning: unable to open queue/todo: ", strerror(errno)) ; return ; }
+  while ((d = readdir(dir)))
+  {
+    uint64_t id ;
+    if (!scan_id(d->d_name, &id)) continue ;
+    memcpy(path, "queue/todo/", 11) ;
+    strcpy(path + 11, d->d_name) ;
+    unlink(path) ;
+    msg_add(id, 1) ;
+  }
+  closedir(dir) ;
+}
+
+static void scan_mess (void)
+{
+  DIR *dir = opendir("queue/mess") ;
+  struct dirent *d ;
+  if (!dir) strerr_diefu1sys(EX_TEMPFAIL, "open queue/mess") ;
+  while ((d = readdir(dir)))
+  {
+    uint64_t id ;
+    if (scan_id(d->d_name, &id)) msg_add(id, 0) ;
+  }
+  closedir(dir) ;
+}
+
+/* Work files of writers that died long ago. */
+static void clean_tmp (void)
+{
+  DIR *dir = opendir("queue/tmp") ;
+  struct dirent *d ;
+  char path[300] ;
+  if (!dir) return ;
+  while ((d = readdir(dir)))
+  {
+    struct stat st ;
+    if (d->d_name[0] == '.' || strlen(d->d_name) > 200) continue ;
+    memcpy(path, "queue/tmp/", 10) ;
+    strcpy(path + 10, d->d_name) ;
+    if (stat(path, &st) == 0 && (uint64_t)st.st_mtime + QUEUE_TMP_MAXAGE < now)
+    {
+      unlink(path) ;
+      logn(2, "removed stale work file queue/tmp/", d->d_name) ;
+    }
+  }
+  closedir(dir) ;
+}
+
+static void messpath (char *path, uint64_t id)
+{
+  memcpy(path, "queue/mess/", 11) ;
+  path[11 + uint64_fmt(path + 11, id)] = 0 ;
+}
+
+/* Finished messages leave the queue together: one directory fsync for
+   all the unlinks of a loop turn. */
+static void flush_unlinks (void)
+{
+  size_t n = genalloc_len(uint64_t, &unlinks) ;
+  uint64_t *ids = genalloc_s(uint64_t, &unlinks) ;
+  char path[48] ;
+  int dfd ;
+  if (!n) return ;
+  for (size_t i = 0 ; i < n ; i++)
+  {
+    messpath(path, ids[i]) ;
+    if (unlink(path) < 0 && errno != ENOENT) logn(4, "warning: unable to unlink ", path, ": ", strerror(errno)) ;
+  }
+  dfd = open("queue/mess", O_RDONLY | O_DIRECTORY | O_CLOEXEC) ;
+  if (dfd < 0 || fsync(dfd) < 0) logn(2, "warning: unable to fsync queue/mess: ", strerror(errno)) ;
+  if (dfd >= 0) close(dfd) ;
+  for (size_t i = 0 ; i < n ; i++) logn(2, "end msg ", u64(ids[i])) ;
+  genalloc_setlen(uint64_t, &unlinks, 0) ;
+}
+
+/* ---- targets ---- */
+
+static target *job_targets (job *j) { return genalloc_s(target, &j->targets) ; }
+static size_t job_ntargets (job *j) { return genalloc_len(target, &j->targets) ; }
+#define JS(j, off) ((j)->strings.s + (off))
+
+static int addstr (stralloc *sa, char const *s, size_t len, size_t *off)
+{
+  *off = sa->len ;
+  return stralloc_catb(sa, s, len) && stralloc_0(sa) ;
+}
+
+static int target_add (job *j, char const *name, size_t rcpt, char const *error)
+{
+  target t = { .error = (size_t)-1, .state = TARGET_PENDING, .inflight = 0, .deferred = 0 } ;
+  size_t n = job_ntargets(j) ;
+  for (size_t i = 0 ; i < n ; i++)
+    if (!strcmp(JS(j, job_targets(j)[i].name), name)) return 1 ;
+  if (!addstr(&j->strings, name, strlen(name), &t.name)) return 0 ;
+  t.rcpt = rcpt ;
+  if (error && !addstr(&j->strings, error, strlen(error), &t.error)) return 0 ;
+  return genalloc_append(target, &j->targets, &t) ;
+}
+
+/* Recipients to targets: aliases for local domains, remote as they are. */
+static int expand (job *j)
+{
+  unsigned int n = qfile_nrcpts(&j->q) ;
+  genalloc res = GENALLOC_ZERO ;
+  stralloc rs = STRALLOC_ZERO ;
+  stralloc lp = STRALLOC_ZERO ;
+  int ok = 1 ;
+  for (unsigned int i = 0 ; i < n && ok ; i++)
+  {
+    char const *r = qfile_rcpt(&j->q, i) ;
+    size_t len = strlen(r), at = address_at(r, len) ;
+    size_t rcpt ;
+    if (!addstr(&j->strings, r, len, &rcpt)) { ok = 0 ; break ; }
+    if (at < len && control_islocal(r + at + 1, len - at - 1))
+    {
+      genalloc_setlen(aliasresult, &res, 0) ;
+      rs.len = 0 ; lp.len = 0 ;
+      if (!stralloc_catb(&lp, r, at) || !stralloc_0(&lp)) { ok = 0 ; break ; }
+      if (alias_expand(&aliases, lp.s, &users_exists, &res, &rs) < 0) { ok = 0 ; break ; }
+      for (size_t k = 0 ; k < genalloc_len(aliasresult, &res) ; k++)
+      {
+        aliasresult const *a = genalloc_s(aliasresult, &res) + k ;
+        if (!target_add(j, rs.s + a->target, rcpt, a->error == (size_t)-1 ? 0 : rs.s + a->error)) { ok = 0 ; break ; }
+      }
+    }
+    else
+    {
+      stralloc t = STRALLOC_ZERO ;
+      ok = stralloc_catb(&t, "r", 1) && stralloc_catb(&t, r, len) && stralloc_0(&t) && target_add(j, t.s, rcpt, 0) ;
+      stralloc_free(&t) ;
+    }
+  }
+  genalloc_free(aliasresult, &res) ;
+  stralloc_free(&rs) ;
+  stralloc_free(&lp) ;
+  if (!ok) return 0 ;
+  /* what the journal already knows */
+  for (size_t i = 0 ; i < job_ntargets(j) ; i++)
+  {
+    target *t = job_targets(j) + i ;
+    qrecord const *r = qfile_record(&j->q, JS(j, t->name)) ;
+    if (r) t->state = r->state ;
+  }
+  return 1 ;
+}
+
+/* ---- jobs ---- */
+
+static void job_close (job *j)
+{
+  if (j->fd >= 0) close(j->fd) ;
+  qfile_free(&j->q) ;
+  genalloc_free(target, &j->targets) ;
+  stralloc_free(&j->strings) ;
+  j->used = 0 ;
+  njobs-- ;
+}
+
+static uint64_t arrival (job *j) { return j->q.arrival ; }
+
+/* qmail's schedule: tries at (RETRY_STEP*k)^2 seconds after arrival. */
+static uint64_t next_retry (uint64_t birth)
+{
+  uint64_t age = now > birth ? now - birth : 0 ;
+  uint64_t k = 1 ;
+  while ((RETRY_STEP * k) * (RETRY_STEP * k) <= age) k++ ;
+  return birth + (RETRY_STEP * k) * (RETRY_STEP * k) ;
+}
+
+/* The next warning time after the last one sent, or 0. */
+static uint64_t next_warning (job *j)
+{
+  for (unsigned int i = 0 ; i < nwarnings ; i++)
+  {
+    uint64_t t = arrival(j) + warnings[i] ;
+    if (t < arrival(j) + lifetime && j->q.warned < t) return t ;
+  }
+  return 0 ;
+}
+
+static int wants_reports (job *j)
+{
+  return *qfile_str(&j->q, j->q.sender) && !qfile_hasflag(&j->q, 'b') && !qfile_hasflag(&j->q, '2') && !qfile_hasflag(&j->q, 'w') ;
+}
+
+/* Append a journal record; a failure to record is logged, and the
+   message is retried later rather than lost. */
+static int journal (job *j, char kind, char const *a, char const *b, int sync)
+{
+  if (qfile_append(j->fd, &j->q, kind, a, b, sync)) return 1 ;
+  logn(6, "warning: msg ", u64(j->id), ": unable to write journal: ", strerror(errno), "", "") ;
+  return 0 ;
+}
+
+static void send_report (job *j, int final)
+{
+  report r ;
+  target *t = job_targets(j) ;
+  size_t n = job_ntargets(j) ;
+  char id[24] ;
+  int code ;
+  report_init(&r, j->fd, &j->q, final) ;
+  for (size_t i = 0 ; i < n ; i++)
+  {
+    qrecord const *rec = qfile_record(&j->q, JS(j, t[i].name)) ;
+    char const *text = rec && rec->hastext ? qfile_str(&j->q, rec->text) : 0 ;
+    if (final && t[i].state == TARGET_FAILED)
+      report_add(&r, JS(j, t[i].rcpt), JS(j, t[i].name), text ? text : "5.0.0 delivery failed", 1) ;
+    else if (!final && t[i].state == TARGET_PENDING)
+      report_add(&r, JS(j, t[i].rcpt), JS(j, t[i].name), text ? text : (JS(j, t[i].name)[0] == 'r' ? "4.4.1 waiting for a connection to the outside" : "4.0.0 delivery deferred"), 0) ;
+  }
+  code = report_send(&r, bouncemax, id) ;
+  if (code)
+  {
+    logn(4, "warning: msg ", u64(j->id), ": unable to queue report: ", report_strerror(code)) ;
+    report_free(&r) ;
+    return ;
+  }
+  if (final) logn(6, "msg ", u64(j->id), ": bounce msg ", id, " queued to ", report_recipient(&r)) ;
+  else logn(6, "msg ", u64(j->id), ": warning msg ", id, " queued to ", report_recipient(&r)) ;
+  report_free(&r) ;
+}
+
+/* Nothing in flight: decide what happens next to the message. */
+static void job_settle (job *j, msg *m)
+{
+  target *t = job_targets(j) ;
+  size_t n = job_ntargets(j) ;
+  int pending = 0, failed = 0, localpending = 0, remotepending = 0 ;
+  uint64_t due = 0, w ;
+  for (size_t i = 0 ; i < n ; i++)
+  {
+    if (t[i].state == TARGET_PENDING)
+    {
+      pending++ ;
+      if (JS(j, t[i].name)[0] == 'r') remotepending++ ; else localpending++ ;
+    }
+    else if (t[i].state == TARGET_FAILED) failed++ ;
+  }
+  if (pending && now >= arrival(j) + lifetime)
+  {
+    /* too old: every pending target fails now */
+    for (size_t i = 0 ; i < n ; i++)
+      if (t[i].state == TARGET_PENDING)
+      {
+        qrecord const *rec = qfile_record(&j->q, JS(j, t[i].name)) ;
+        stralloc why = STRALLOC_ZERO ;
+        int ok = stralloc_cats(&why, "5.4.7 message expired after ")
+          && stralloc_cats(&why, u64((now - arrival(j)) / 86400)) && stralloc_cats(&why, " days in the queue: ")
+          && stralloc_cats(&why, rec && rec->hastext ? qfile_str(&j->q, rec->text) : (JS(j, t[i].name)[0] == 'r' ? "waiting for a connection to the outside" : "no delivery possible"))
+          && stralloc_0(&why) ;
+        if (!ok || !journal(j, 'b', JS(j, t[i].name), why.s, 1)) { stralloc_free(&why) ; m->due = now + 60 ; return ; }
+        t = job_targets(j) ;
+        t[i].state = TARGET_FAILED ;
+        logn(6, "msg ", u64(j->id), ": expired: ", JS(j, t[i].rcpt), ": ", why.s) ;
+        stralloc_free(&why) ;
+        failed++ ;
+      }
+    pending = 0 ;
+  }
+  if (!pending)
+  {
+    if (failed)
+    {
+      if (*qfile_str(&j->q, j->q.sender) || !qfile_hasflag(&j->q, '2')) send_report(j, 1) ;
+      else logn(3, "msg ", u64(j->id), ": double bounce failed, dropped") ;
+    }
+    if (!genalloc_append(uint64_t, &unlinks, &j->id)) dienomem() ;
+    m->due = (uint64_t)-1 ;
+    return ;
+  }
+  w = next_warning(j) ;
+  if (w && w <= now)
+  {
+    if (wants_reports(j)) send_report(j, 0) ;
+    {
+      char num[UINT64_FMT] ;
+      num[uint64_fmt(num, now)] = 0 ;
+      journal(j, 'w', num, 0, 0) ;
+      j->q.warned = now ;
+    }
+    w = next_warning(j) ;
+  }
+  due = arrival(j) + lifetime ;
+  if (w && w < due) due = w ;
+  if (localpending)
+  {
+    uint64_t r = next_retry(arrival(j)) ;
+    if (r < due) due = r ;
+  }
+  if (remotepending && m->isnew == 0) { }
+  m->due = due ;
+}
+
+static void job_finish (job *j)
+{
+  msg *m = msg_find(j->id) ;
+  if (m)
+  {
+    job_settle(j, m) ;
+    m->job = 0 ;
+    if (m->due == (uint64_t)-1) msg_remove(j->id) ;
+  }
+  job_close(j) ;
+}
+
+/* ---- talking to mm-lspawn ---- */
+
+static void lspawn_request (job *j, size_t ti)
+{
+  target *t = job_targets(j) + ti ;
+  char const *name = JS(j, t->name) ;
+  char const *user, *tg ;
+  uint32_t dn ;
+  size_t slot ;
+  stralloc req = STRALLOC_ZERO ;
+  uint32_t code = ((uint32_t)(j - jobs) << 16 | (uint32_t)ti) + 1 ;
+  /* a free delivery number */
+  for (slot = 0 ; slot < genalloc_len(uint32_t, &deliveries) ; slot++)
+    if (!genalloc_s(uint32_t, &deliveries)[slot]) break ;
+  if (slot == genalloc_len(uint32_t, &deliveries))
+  {
+    uint32_t zero = 0 ;
+    if (!genalloc_append(uint32_t, &deliveries, &zero)) dienomem() ;
+  }
+  genalloc_s(uint32_t, &deliveries)[slot] = code ;
+  dn = slot + 1 ;
+  if (name[0] == 'u') { user = name + 1 ; tg = "" ; }
+  else { user = "" ; tg = name ; }  /* alias pipes and files: mm-lspawn runs them as the alias user */
+  if (!stralloc_cats(&req, u64(dn)) || !stralloc_0(&req)
+   || !stralloc_cats(&req, u64(j->id)) || !stralloc_0(&req)
+   || !stralloc_cats(&req, user) || !stralloc_0(&req)
+   || !stralloc_cats(&req, JS(j, t->rcpt)) || !stralloc_0(&req)
+   || !stralloc_cats(&req, qfile_str(&j->q, j->q.sender)) || !stralloc_0(&req)
+   || !stralloc_cats(&req, tg) || !stralloc_0(&req)) dienomem() ;
+  if (buffer_put(&lsout, req.s, req.len) < 0 || !buffer_flush(&lsout))
+    strerr_diefu1sys(EX_TEMPFAIL, "write to mm-lspawn") ;
+  stralloc_free(&req) ;
+  t->inflight = 1 ;
+  j->inflight++ ;
+  inflight++ ;
+  logn(8, "starting delivery ", u64(dn), ": msg ", u64(j->id), " to local ", name[0] == 'u' ? name + 1 : name, " for ", JS(j, t->rcpt)) ;
+}
+
+static void lspawn_result (char const *s, size_t len)
+{
+  uint64_t dn ;
+  size_t n = uint64_scan(s, &dn) ;
+  uint32_t code ;
+  job *j ;
+  target *t ;
+  char kind ;
+  char const *text ;
+  size_t remaining = 0 ;
+  if (!n || s[n] || n + 2 > len || !dn || dn > genalloc_len(uint32_t, &deliveries)
+   || !(code = genalloc_s(uint32_t, &deliveries)[dn-1]))
+  {
+    logn(1, "warning: garbled result from mm-lspawn") ;
+    return ;
+  }
+  genalloc_s(uint32_t, &deliveries)[dn-1] = 0 ;
+  code-- ;
+  j = jobs + (code >> 16) ;
+  t = job_targets(j) + (code & 0xffff) ;
+  kind = s[n+1] ;
+  text = s + n + 2 ;
+  t->inflight = 0 ;
+  j->inflight-- ;
+  inflight-- ;
+  for (size_t i = 0 ; i < job_ntargets(j) ; i++)
+    if (job_targets(j) + i != t && job_targets(j)[i].state == TARGET_PENDING) remaining++ ;
+  switch (kind)
+  {
+    case 'K' :
+      logn(4, "delivery ", u64(dn), ": success: ", text) ;
+      t->state = TARGET_DONE ;
+      /* the last target of a message that needs no bounce is recorded by
+         the unlink itself */
+      {
+        int anyfailed = 0 ;
+        for (size_t i = 0 ; i < job_ntargets(j) ; i++) if (job_targets(j)[i].state == TARGET_FAILED) anyfailed = 1 ;
+        if (remaining || anyfailed) journal(j, 'd', JS(j, t->name), 0, 1) ;
+      }
+      break ;
+    case 'D' :
+      logn(4, "delivery ", u64(dn), ": failure: ", text) ;
+      if (journal(j, 'b', JS(j, t->name), text, 1)) t->state = TARGET_FAILED ;
+      else t->deferred = 1 ;
+      break ;
+    default :
+      logn(4, "delivery ", u64(dn), ": deferral: ", text) ;
+      journal(j, 'z', JS(j, t->name), text, 0) ;
+      t->deferred = 1 ;
+      break ;
+  }
+  if (!j->inflight) job_finish(j) ;
+}
+
+static void lspawn_read (void)
+{
+  char buf[4096] ;
+  ssize_t r = read(LSPAWN_IN, buf, sizeof buf) ;
+  size_t start = 0, i, zeros = 0 ;
+  if (r < 0) { if (errno == EINTR || errno == EAGAIN) return ; strerr_diefu1sys(EX_TEMPFAIL, "read from mm-lspawn") ; }
+  if (!r) strerr_dief1x(EX_TEMPFAIL, "mm-lspawn died") ;
+  if (!stralloc_catb(&lsin, buf, r)) dienomem() ;
+  /* records are two NUL-terminated fields */
+  for (i = 0 ; i < lsin.len ; i++)
+    if (!lsin.s[i] && ++zeros == 2)
+    {
+      lspawn_result(lsin.s + start, i - start) ;
+      start = i + 1 ;
+      zeros = 0 ;
+    }
+  memmove(lsin.s, lsin.s + start, lsin.len - start) ;
+  lsin.len -= start ;
+}
+
+/* mm-send -1 has no mm-start: it starts its own mm-lspawn. */
+static void lspawn_start (void)
+{
+  int req[2], res[2] ;
+  stralloc path = STRALLOC_ZERO ;
+  if (!mm_path(&path, "bin/mm-lspawn")) dienomem() ;
+  if (pipe(req) < 0 || pipe(res) < 0) strerr_diefu1sys(EX_TEMPFAIL, "create pipes") ;
+  lspawn_pid = fork() ;
+  if (lspawn_pid < 0) strerr_diefu1sys(EX_TEMPFAIL, "fork") ;
+  if (!lspawn_pid)
+  {
+    char const *argv[2] = { "mm-lspawn", 0 } ;
+    close(req[1]) ; close(res[0]) ;
+    if (fd_move(0, req[0]) < 0 || fd_move(1, res[1]) < 0) _exit(EX_TEMPFAIL) ;
+    execv(path.s, (char *const *)argv) ;
+    strerr_diefu2sys(EX_TEMPFAIL, "exec ", path.s) ;
+  }
+  close(req[0]) ; close(res[1]) ;
+  if (fd_move(LSPAWN_OUT, req[1]) < 0 || fd_move(LSPAWN_IN, res[0]) < 0) strerr_diefu1sys(EX_TEMPFAIL, "move descriptors") ;
+  stralloc_free(&path) ;
+}
+
+/* ---- looking at a message ---- */
+
+static job *job_open (msg *m)
+{
+  char path[48] ;
+  job *j = 0 ;
+  int r ;
+  for (unsigned int i = 0 ; i < ACTIVE_MAX ; i++) if (!jobs[i].used) { j = jobs + i ; break ; }
+  if (!j) return 0 ;
+  messpath(path, m->id) ;
+  j->fd = open(path, O_RDWR | O_CLOEXEC) ;
+  if (j->fd < 0)
+  {
+    if (errno == ENOENT) { msg_remove(m->id) ; return 0 ; }
+    logn(4, "warning: unable to open ", path, ": ", strerror(errno)) ;
+    m->due = now + 60 ;
+    return 0 ;
+  }
+  {
+    qfile z = QFILE_ZERO ;
+    j->q = z ;
+  }
+  j->targets = (genalloc)GENALLOC_ZERO ;
+  j->strings = (stralloc)STRALLOC_ZERO ;
+  j->id = m->id ;
+  j->inflight = 0 ;
+  j->used = 1 ;
+  njobs++ ;
+  r = qfile_read(j->fd, &j->q) ;
+  if (r <= 0)
+  {
+    if (!r) logn(3, "alert: msg ", u64(m->id), ": queue file is damaged, left in place") ;
+    else logn(4, "warning: msg ", u64(m->id), ": unable to read: ", strerror(errno)) ;
+    m->due = r ? now + 60 : (uint64_t)-2 ;
+    job_close(j) ;
+    return 0 ;
+  }
+  if (m->isnew)
+  {
+    char num[UINT64_FMT] ;
+    num[uint64_fmt(num, j->q.messlen)] = 0 ;
+    logn(10, "new msg ", u64(m->id), " from <", qfile_str(&j->q, j->q.sender), "> uid ", u64(j->q.uid), " size ", num, " rcpts ", u64(qfile_nrcpts(&j->q))) ;
+    m->isnew = 0 ;
+  }
+  return j ;
+}
+
+/* Look at a due message: start what can be started now. */
+static void attempt (msg *m)
+{
+  job *j = m->job ? jobs + m->job - 1 : job_open(m) ;
+  size_t n ;
+  int held ;
+  if (!j) return ;
+  m->job = (j - jobs) + 1 ;
+  if (j->q.removed_by)
+  {
+    if (!j->inflight)
+    {
+      logn(4, "msg ", u64(j->id), ": removed by uid ", u64(j->q.removed_by - 1)) ;
+      if (!genalloc_append(uint64_t, &unlinks, &j->id)) dienomem() ;
+      m->job = 0 ;
+      msg_remove(j->id) ;
+      job_close(j) ;
+    }
+    return ;
+  }
+  if (!job_ntargets(j) && !expand(j))
+  {
+    logn(4, "warning: msg ", u64(j->id), ": unable to expand recipients: ", strerror(errno)) ;
+    m->job = 0 ; m->due = now + 60 ;
+    job_close(j) ;
+    return ;
+  }
+  held = qfile_hasflag(&j->q, 'q') && !m->released && !oneshot ;
+  n = job_ntargets(j) ;
+  for (size_t i = 0 ; i < n && !stopping ; i++)
+  {
+    target *t = job_targets(j) + i ;
+    char const *name = JS(j, t->name) ;
+    if (t->state != TARGET_PENDING || t->inflight || t->deferred) continue ;
+    if (t->error != (size_t)-1)
+    {
+      logn(6, "msg ", u64(j->id), ": failure: ", JS(j, t->rcpt), ": ", JS(j, t->error)) ;
+      if (journal(j, 'b', name, JS(j, t->error), 1)) job_targets(j)[i].state = TARGET_FAILED ;
+      else job_targets(j)[i].deferred = 1 ;
+      continue ;
+    }
+    if (name[0] == 'r')
+    {
+      logn(6, "msg ", u64(j->id), ": waiting for a connection: ", JS(j, t->rcpt), "", "") ;
+      t->deferred = 1 ;
+      continue ;
+    }
+    if (held) { t->deferred = 1 ; continue ; }
+    if (inflight >= concurrency) return ;  /* the rest when a slot frees up */
+    lspawn_request(j, i) ;
+  }
+  if (!j->inflight) job_finish(j) ;
+}
+
+/* ---- the loop ---- */
+
+static int trigger_open (void)
+{
+  int fd = open("queue/lock/trigger", O_RDONLY | O_NONBLOCK | O_CLOEXEC) ;
+  if (fd < 0) strerr_diefu1sys(EX_TEMPFAIL, "open queue/lock/trigger") ;
+  /* keep a writer open so the fifo never reads as EOF */
+  if (open("queue/lock/trigger", O_WRONLY | O_NONBLOCK | O_CLOEXEC) < 0)
+    strerr_diefu1sys(EX_TEMPFAIL, "open queue/lock/trigger for writing") ;
+  return fd ;
+}
+
+static void trigger_read (int fd)
+{
+  char buf[64] ;
+  ssize_t r ;
+  while ((r = read(fd, buf, sizeof buf)) > 0)
+    if (memchr(buf, TRIGGER_RUN, r)) queuerun = 1 ;
+  scan_todo() ;
+}
+
+static void handle_signals (void)
+{
+  for (;;)
+  {
+    int sig = selfpipe_read() ;
+    switch (sig)
+    {
+      case -1 : strerr_diefu1sys(EX_TEMPFAIL, "selfpipe_read") ;
+      case 0 : return ;
+      case SIGTERM : case SIGINT : stopping = 1 ; break ;
+      case SIGALRM : queuerun = 1 ; break ;
+      case SIGHUP : read_control() ; aliases_loaded = 0 ; break ;
+      case SIGCHLD :
+      {
+        int wstat ;
+        pid_t pid ;
+        while ((pid = waitpid(-1, &wstat, WNOHANG)) > 0)
+          if (pid == lspawn_pid && !stopping) strerr_dief1x(EX_TEMPFAIL, "mm-lspawn died") ;
+        break ;
+      }
+      default : break ;
+    }
+  }
+}
+
+/* A queue run: every message now, held ones too, retry schedule ignored. */
+static void release_all (void)
+{
+  msg *m = genalloc_s(msg, &msgs) ;
+  size_t n = genalloc_len(msg, &msgs) ;
+  for (size_t i = 0 ; i < n ; i++)
+  {
+    m[i].released = 1 ;
+    if (!m[i].job && m[i].due != (uint64_t)-2) m[i].due = 0 ;
+  }
+  queuerun = 0 ;
+}
+
+/* Start every due message while there is room; returns the next due time. */
+static uint64_t run_due (void)
+{
+  uint64_t next = (uint64_t)-1 ;
+  size_t i = 0 ;
+  while (i < genalloc_len(msg, &msgs))
+  {
+    msg *m = genalloc_s(msg, &msgs) + i ;
+    uint64_t id = m->id ;
+    if (!m->job && m->due <= now && !stopping && inflight < concurrency && njobs < ACTIVE_MAX)
+    {
+      attempt(m) ;
+      /* attempt may have removed or moved it */
+      m = msg_find(id) ;
+      if (!m) continue ;
+      if (m != genalloc_s(msg, &msgs) + i) continue ;
+    }
+    else if (m->job && !stopping && inflight < concurrency)
+    {
+      /* an active message waiting for a delivery slot */
+      job *j = jobs + m->job - 1 ;
+      int waiting = 0 ;
+      for (size_t k = 0 ; k < job_ntargets(j) ; k++)
+      {
+        target *t = job_targets(j) + k ;
+        if (t->state == TARGET_PENDING && !t->inflight && !t->deferred) waiting = 1 ;
+      }
+      if (waiting) { attempt(m) ; m = msg_find(id) ; if (!m) continue ; }
+    }
+    if (!m->job && m->due < next) next = m->due ;
+    i++ ;
+  }
+  return next ;
+}
+
+static void tain_now_set (void)
+{
+  tain_now_g() ;
+  now = (uint64_t)time(0) ;
+}
+
+int main (int argc, char const *const *argv)
+{
+  int lockfd, trigfd = -1, sigfd ;
+  iopause_fd x[3] ;
+  PROG = "mm-send" ;
+  {
+    subgetopt l = SUBGETOPT_ZERO ;
+    for (;;)
+    {
+      int opt = subgetopt_r(argc, argv, "1", &l) ;
+      if (opt == -1) break ;
+      switch (opt)
+      {
+        case '1' : oneshot = 1 ; break ;
+        default : dieusage() ;
+      }
+    }
+  }
+  mm_chdir_home() ;
+  signal(SIGPIPE, SIG_IGN) ;
+  umask(007) ;
+  read_control() ;
+  tain_now_set() ;
+
+  /* two queue runners never deliver the same message */
+  lockfd = open("queue/lock/send", O_RDWR | O_CREAT | O_CLOEXEC, 0660) ;
+  if (lockfd < 0) strerr_diefu1sys(EX_TEMPFAIL, "open queue/lock/send") ;
+  switch (fd_lock(lockfd, 1, 1))
+  {
+    case 1 : break ;
+    case 0 :
+      if (oneshot)
+      {
+        trigger_pull(TRIGGER_RUN) ;
+        logn(1, "another queue runner is active: asked it for a queue run") ;
+        return 0 ;
+      }
+      logn(1, "another queue runner is active: waiting for it to end") ;
+      if (fd_lock(lockfd, 1, 0) != 1) strerr_diefu1sys(EX_TEMPFAIL, "lock queue/lock/send") ;
+      break ;
+    default : strerr_diefu1sys(EX_TEMPFAIL, "lock queue/lock/send") ;
+  }
+
+  sigfd = selfpipe_init() ;
+  if (sigfd < 0) strerr_diefu1sys(EX_TEMPFAIL, "selfpipe_init") ;
+  {
+    sigset_t set ;
+    sigemptyset(&set) ;
+    sigaddset(&set, SIGTERM) ; sigaddset(&set, SIGINT) ; sigaddset(&set, SIGHUP) ;
+    sigaddset(&set, SIGALRM) ; sigaddset(&set, SIGCHLD) ;
+    if (selfpipe_trapset(&set) < 0) strerr_diefu1sys(EX_TEMPFAIL, "trap signals") ;
+  }
+  if (oneshot) lspawn_start() ;
+  else
+  {
+    struct stat st ;
+    if (fstat(LSPAWN_OUT, &st) < 0 || fstat(LSPAWN_IN, &st) < 0)
+      strerr_dief1x(EX_USAGE, "no mm-lspawn on descriptors 5 and 6: start mm-send through mm-start, or use mm-send -1") ;
+    trigfd = trigger_open() ;
+  }
+  coe(LSPAWN_OUT) ; coe(LSPAWN_IN) ;
+  ndelay_on(LSPAWN_IN) ;
+  buffer_init(&lsout, &buffer_write, LSPAWN_OUT, lsoutbuf, sizeof lsoutbuf) ;
+
+  logn(1, oneshot ? "status: queue run starting" : "status: started") ;
+  clean_tmp() ;
+  scan_todo() ;
+  scan_mess() ;
+  if (oneshot) release_all() ;
+  load_aliases() ;
+
+  for (;;)
+  {
+    uint64_t next ;
+    tain deadline ;
+    unsigned int n = 0 ;
+    int r ;
+    tain_now_set() ;
+    if (queuerun) release_all() ;
+    if (!stopping) load_aliases() ;
+    next = run_due() ;
+    flush_unlinks() ;
+    if (stopping && !inflight) break ;
+    if (oneshot && !inflight && !njobs)
+    {
+      /* one pass: done when nothing is left that is due now */
+      int due = 0 ;
+      for (size_t i = 0 ; i < genalloc_len(msg, &msgs) ; i++)
+        if (genalloc_s(msg, &msgs)[i].due <= now) due = 1 ;
+      if (!due) break ;
+    }
+    x[n].fd = sigfd ; x[n].events = IOPAUSE_READ ; n++ ;
+    x[n].fd = LSPAWN_IN ; x[n].events = IOPAUSE_READ ; n++ ;
+    if (trigfd >= 0) { x[n].fd = trigfd ; x[n].events = IOPAUSE_READ ; n++ ; }
+    if (next == (uint64_t)-1 || next == (uint64_t)-2 || oneshot) tain_add_g(&deadline, &tain_infinite_relative) ;
+    else
+    {
+      tain d ;
+      tain_from_millisecs(&d, next > now ? (int)((next - now > 86400 ? 86400 : next - now) * 1000) : 0) ;
+      tain_add_g(&deadline, &d) ;
+    }
+    r = iopause_g(x, n, &deadline) ;
+    if (r < 0) strerr_diefu1sys(EX_TEMPFAIL, "iopause") ;
+    tain_now_set() ;
+    if (x[0].revents & IOPAUSE_READ) handle_signals() ;
+    if (x[1].revents & (IOPAUSE_READ | IOPAUSE_EXCEPT)) lspawn_read() ;
+    if (trigfd >= 0 && (x[2].revents & IOPAUSE_READ)) trigger_read(trigfd) ;
+  }
+  flush_unlinks() ;
+  close(LSPAWN_OUT) ;
+  if (lspawn_pid)
+  {
+    int wstat ;
+    waitpid_nointr(lspawn_pid, &wstat, 0) ;
+  }
+  logn(1, oneshot ? "status: queue run done" : "status: exiting") ;
+  return 0 ;
+}

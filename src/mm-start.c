@@ -1,0 +1,60 @@
+/* mm-start: wires the pipes between mm-send and mm-lspawn, starts
+   mm-lspawn (root in an install), drops to the send user and becomes
+   mm-send, as qmail-start does. Run by supervise, or by hand in a
+   private instance. */
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
+#include <sysexits.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/stralloc.h>
+#include <skalibs/strerr.h>
+#include "home.h"
+#include "users_conf.h"
+
+#define USAGE "mm-start"
+
+int main (int argc, char const *const *argv)
+{
+  int req[2], res[2] ;
+  pid_t pid ;
+  stralloc path = STRALLOC_ZERO ;
+  struct passwd *pw = 0 ;
+  PROG = "mm-start" ;
+  if (argc > 1) strerr_dieusage(EX_USAGE, USAGE) ;
+  mm_chdir_home() ;
+  if (!geteuid() && !mm_is_instance())
+  {
+    pw = getpwnam(users_conf_name(USERS_SEND)) ;
+    if (!pw) strerr_dief2x(EX_CONFIG, "no such user: ", users_conf_name(USERS_SEND)) ;
+  }
+  if (pipe(req) < 0 || pipe(res) < 0) strerr_diefu1sys(EX_TEMPFAIL, "create pipes") ;
+  pid = fork() ;
+  if (pid < 0) strerr_diefu1sys(EX_TEMPFAIL, "fork") ;
+  if (!pid)
+  {
+    char const *cargv[2] = { "mm-lspawn", 0 } ;
+    close(req[1]) ; close(res[0]) ;
+    if (fd_move(0, req[0]) < 0 || fd_move(1, res[1]) < 0) strerr_diefu1sys(EX_TEMPFAIL, "move descriptors") ;
+    if (!mm_path(&path, "bin/mm-lspawn")) strerr_diefu1sys(EX_TEMPFAIL, "allocate") ;
+    execv(path.s, (char *const *)cargv) ;
+    strerr_diefu2sys(EX_TEMPFAIL, "exec ", path.s) ;
+  }
+  close(req[0]) ; close(res[1]) ;
+  if (fd_move(5, req[1]) < 0 || fd_move(6, res[0]) < 0) strerr_diefu1sys(EX_TEMPFAIL, "move descriptors") ;
+  if (pw)
+  {
+    /* mm-send needs nothing of root's */
+    if (setgroups(0, 0) < 0 && errno != EPERM) strerr_diefu1sys(EX_TEMPFAIL, "setgroups") ;
+    if (setgid(pw->pw_gid) < 0) strerr_diefu1sys(EX_TEMPFAIL, "setgid") ;
+    if (setuid(pw->pw_uid) < 0) strerr_diefu1sys(EX_TEMPFAIL, "setuid") ;
+  }
+  if (!mm_path(&path, "bin/mm-send")) strerr_diefu1sys(EX_TEMPFAIL, "allocate") ;
+  {
+    char const *sargv[2] = { "mm-send", 0 } ;
+    execv(path.s, (char *const *)sargv) ;
+  }
+  strerr_diefu2sys(EX_TEMPFAIL, "exec ", path.s) ;
+}
