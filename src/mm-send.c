@@ -67,6 +67,7 @@ struct target_s
   size_t name ;         /* offset in job strings: "u..", "|..", "/..", "r.." */
   size_t rcpt ;         /* offset in job strings: the recipient it came from */
   size_t error ;        /* expansion error text, or (size_t)-1 */
+  size_t reason ;       /* the latest failure or deferral text, or (size_t)-1 */
   unsigned char state ; /* TARGET_PENDING, DONE, FAILED */
   unsigned char inflight ;
   unsigned char deferred ; /* a temporary failure this round */
@@ -342,7 +343,7 @@ static int addstr (stralloc *sa, char const *s, size_t len, size_t *off)
 
 static int target_add (job *j, char const *name, size_t rcpt, char const *error)
 {
-  target t = { .error = (size_t)-1, .state = TARGET_PENDING, .inflight = 0, .deferred = 0 } ;
+  target t = { .error = (size_t)-1, .reason = (size_t)-1, .state = TARGET_PENDING, .inflight = 0, .deferred = 0 } ;
   size_t n = job_ntargets(j) ;
   for (size_t i = 0 ; i < n ; i++)
     if (!strcmp(JS(j, job_targets(j)[i].name), name)) return 1 ;
@@ -447,6 +448,22 @@ static int journal (job *j, char kind, char const *a, char const *b, int sync)
   return 0 ;
 }
 
+/* Remember why a target failed or waits, for the report. */
+static void target_reason (job *j, size_t i, char const *text)
+{
+  size_t off ;
+  if (addstr(&j->strings, text, strlen(text), &off)) job_targets(j)[i].reason = off ;
+}
+
+/* A target failed for good: journal first, then believe it. */
+static int target_fail (job *j, size_t i, char const *text)
+{
+  if (!journal(j, 'b', JS(j, job_targets(j)[i].name), text, 1)) { job_targets(j)[i].deferred = 1 ; return 0 ; }
+  job_targets(j)[i].state = TARGET_FAILED ;
+  target_reason(j, i, text) ;
+  return 1 ;
+}
+
 static void send_report (job *j, int final)
 {
   report r ;
@@ -458,7 +475,7 @@ static void send_report (job *j, int final)
   for (size_t i = 0 ; i < n ; i++)
   {
     qrecord const *rec = qfile_record(&j->q, JS(j, t[i].name)) ;
-    char const *text = rec && rec->hastext ? qfile_str(&j->q, rec->text) : 0 ;
+    char const *text = t[i].reason != (size_t)-1 ? JS(j, t[i].reason) : rec && rec->hastext ? qfile_str(&j->q, rec->text) : 0 ;
     if (final && t[i].state == TARGET_FAILED)
       report_add(&r, JS(j, t[i].rcpt), JS(j, t[i].name), text ? text : "5.0.0 delivery failed", 1) ;
     else if (!final && t[i].state == TARGET_PENDING)
@@ -504,9 +521,8 @@ static void job_settle (job *j, msg *m)
           && stralloc_cats(&why, u64((now - arrival(j)) / 86400)) && stralloc_cats(&why, " days in the queue: ")
           && stralloc_cats(&why, rec && rec->hastext ? qfile_str(&j->q, rec->text) : (JS(j, t[i].name)[0] == 'r' ? "waiting for a connection to the outside" : "no delivery possible"))
           && stralloc_0(&why) ;
-        if (!ok || !journal(j, 'b', JS(j, t[i].name), why.s, 1)) { stralloc_free(&why) ; m->due = now + 60 ; return ; }
+        if (!ok || !target_fail(j, i, why.s)) { stralloc_free(&why) ; m->due = now + 60 ; return ; }
         t = job_targets(j) ;
-        t[i].state = TARGET_FAILED ;
         logn(6, "msg ", u64(j->id), ": expired: ", JS(j, t[i].rcpt), ": ", why.s) ;
         stralloc_free(&why) ;
         failed++ ;
@@ -543,7 +559,6 @@ static void job_settle (job *j, msg *m)
     uint64_t r = next_retry(arrival(j)) ;
     if (r < due) due = r ;
   }
-  if (remotepending && m->isnew == 0) { }
   m->due = due ;
 }
 
@@ -639,13 +654,13 @@ static void lspawn_result (char const *s, size_t len)
       break ;
     case 'D' :
       logn(4, "delivery ", u64(dn), ": failure: ", text) ;
-      if (journal(j, 'b', JS(j, t->name), text, 1)) t->state = TARGET_FAILED ;
-      else t->deferred = 1 ;
+      target_fail(j, t - job_targets(j), text) ;
       break ;
     default :
       logn(4, "delivery ", u64(dn), ": deferral: ", text) ;
       journal(j, 'z', JS(j, t->name), text, 0) ;
       t->deferred = 1 ;
+      target_reason(j, t - job_targets(j), text) ;
       break ;
   }
   if (!j->inflight) job_finish(j) ;
@@ -777,8 +792,7 @@ static void attempt (msg *m)
     if (t->error != (size_t)-1)
     {
       logn(6, "msg ", u64(j->id), ": failure: ", JS(j, t->rcpt), ": ", JS(j, t->error)) ;
-      if (journal(j, 'b', name, JS(j, t->error), 1)) job_targets(j)[i].state = TARGET_FAILED ;
-      else job_targets(j)[i].deferred = 1 ;
+      target_fail(j, i, JS(j, t->error)) ;
       continue ;
     }
     if (name[0] == 'r')

@@ -113,7 +113,7 @@ int report_send (report *r, unsigned long bouncemax, char *id)
   buffer *b = &qs.mess ;
   char const *sender = r->q->strings.s + r->q->sender ;
   char const *me = control_me() ;
-  char date[DATE822_LEN], num[UINT64_FMT] ;
+  char date[DATE822_LEN] ;
   char boundary[80] ;
   char const *rcpts[1] ;
   time_t now = time(0) ;
@@ -154,7 +154,6 @@ int report_send (report *r, unsigned long bouncemax, char *id)
   else
   {
     buffer_puts(b, "Your message has not been delivered yet to the recipients below. mm will\nkeep trying until it is ") ;
-    num[uint64_fmt(num, 0)] = 0 ;
     buffer_puts(b, "too old, and tell you if it gives up.\nYou do not need to send it again.\n\n") ;
   }
   buffer_put(b, r->human.s, r->human.len) ;
