@@ -1,0 +1,806 @@
+/* mm-smtpd: the SMTP server for the LAN and local clients. It runs as the
+   smtpd user under tcpserver (or as the caller for sendmail -bs) and has
+   one power: handing accepted messages to mm-queue. */
+
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+#include <skalibs/buffer.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/iopause.h>
+#include <skalibs/stralloc.h>
+#include <skalibs/strerr.h>
+#include <skalibs/tai.h>
+#include <skalibs/types.h>
+#include "address.h"
+#include "control.h"
+#include "date822.h"
+#include "qspawn.h"
+#include "rfc822.h"
+#include "smtpio.h"
+
+#define USAGE "mm-smtpd (run by tcpserver, or by sendmail -bs)"
+
+#define CMDLINE_MAX 510      /* RFC 5321 4.5.3.1.4: 512 octets with the CRLF */
+#define CMDLINE_EXT 128      /* MAIL parameters may lengthen it (RFC 5321 4.5.3.1.4, RFC 1870 4) */
+#define TEXTLINE_MAX 998     /* RFC 5321 4.5.3.1.6: 1000 octets with the CRLF */
+#define PATH_LEN_MAX 256     /* RFC 5321 4.5.3.1.3: with the angle brackets */
+#define RCPTS_DEFAULT 100    /* RFC 5321 4.5.3.1.8: at least 100 must be accepted */
+#define HOPS_DEFAULT 100     /* RFC 5321 6.3: count at least 100 Received lines */
+#define TIMEOUT_DEFAULT 300  /* RFC 5321 4.5.3.2.7: the server waits 5 minutes */
+#define TIMEOUT_MAX 86400
+#define ERRORS_MAX 20        /* bad commands before we hang up (cross-protocol junk) */
+
+static char binbuf[BUFFER_INSIZE] ;
+static char boutbuf[BUFFER_OUTSIZE] ;
+static buffer bin = BUFFER_INIT(&buffer_read, 0, binbuf, sizeof binbuf) ;
+static buffer bout = BUFFER_INIT(&buffer_write, 1, boutbuf, sizeof boutbuf) ;
+
+/* the session */
+static char const *me ;
+static char const *label = "unknown" ;   /* who the client is, for the log */
+static char const *remoteip = 0 ;
+static char const *remotehost = 0 ;
+static char uidstr[UINT64_FMT] ;
+static int local = 0 ;        /* sendmail -bs */
+static int relayclient = 0 ;
+static int refused = 0 ;      /* spoke before the greeting: only QUIT */
+static unsigned int nerrors = 0 ;
+static stralloc helo = STRALLOC_ZERO ;
+static int greeted = 0, esmtp = 0 ;
+
+/* the limits (mm-smtpd(8)) */
+static unsigned long databytes, maxrcpts, maxhops, timeout, greetdelay ;
+static stralloc rcpthosts = STRALLOC_ZERO ;
+
+/* the transaction */
+static int inmail = 0, utf8 = 0, inbdat = 0 ;
+static stralloc sender = STRALLOC_ZERO ;
+static stralloc rcpts = STRALLOC_ZERO ;   /* NUL-terminated, one after the other */
+static unsigned int nrcpts = 0 ;
+
+/* the message on its way to mm-queue */
+static struct
+{
+  qspawn q ;
+  int running ;
+  uint64_t wirebytes ;   /* as sent, CRLFs counted: what SIZE limits */
+  uint64_t size ;        /* as queued, LF line ends */
+  unsigned long hops ;
+  int inheader ;
+  char const *err ;      /* the reply that refuses it; the first one wins */
+} msg ;
+
+static smtpio_line line = SMTPIO_LINE_ZERO ;
+static smtpio_line bline = SMTPIO_LINE_ZERO ;
+static stralloc tmp = STRALLOC_ZERO ;
+
+#define LOG(...) strerr_warn(PROG, ": ", label, ": ", __VA_ARGS__)
+
+static void deadline (tain *d, unsigned long secs)
+{
+  tain_now_g() ;
+  tain_addsec_g(d, (int)secs) ;
+}
+
+static void bye (void) gccattr_noreturn ;
+static void bye (void)
+{
+  tain d ;
+  if (msg.running) qspawn_abort(&msg.q) ;
+  deadline(&d, timeout) ;
+  smtpio_flush(&bout, &d) ;
+  _exit(0) ;
+}
+
+static void out (char const *s, size_t len)
+{
+  while (len)
+  {
+    size_t n = buffer_available(&bout) ;
+    if (!n)
+    {
+      tain d ;
+      deadline(&d, timeout) ;
+      if (!smtpio_flush(&bout, &d)) { LOG("connection lost while writing") ; msg.running && (qspawn_abort(&msg.q), 0) ; _exit(0) ; }
+      continue ;
+    }
+    if (n > len) n = len ;
+    buffer_putnoflush(&bout, s, n) ;
+    s += n ; len -= n ;
+  }
+}
+
+static void outs (char const *s) { out(s, strlen(s)) ; }
+
+/* one reply line, CRLF added */
+static void reply (char const *s) { outs(s) ; out("\r\n", 2) ; }
+
+static void reply3 (char const *a, char const *b, char const *c)
+{
+  outs(a) ; outs(b) ; outs(c) ; out("\r\n", 2) ;
+}
+
+/* count a refused command; too many end the session */
+static void counterror (void)
+{
+  if (++nerrors >= ERRORS_MAX)
+  {
+    reply3("421 4.7.0 ", me, " too many errors, closing connection") ;
+    LOG("too many errors, closing") ;
+    bye() ;
+  }
+}
+
+/* a refused command: answered, logged, counted */
+static void err (char const *s)
+{
+  reply(s) ;
+  LOG("error: ", s) ;
+  counterror() ;
+}
+
+static void timedout (void) gccattr_noreturn ;
+static void timedout (void)
+{
+  if (errno == ETIMEDOUT)
+  {
+    reply3("421 4.4.2 ", me, " timeout, closing connection") ;
+    LOG("timeout") ;
+  }
+  else LOG("connection lost") ;
+  bye() ;
+}
+
+static void transaction_reset (void)
+{
+  if (msg.running) { qspawn_abort(&msg.q) ; msg.running = 0 ; }
+  inmail = utf8 = inbdat = 0 ;
+  sender.len = 0 ;
+  rcpts.len = 0 ;
+  nrcpts = 0 ;
+  bline.done = 1 ;
+}
+
+
+/* addresses */
+
+/* RFC 3629 UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF */
+static int utf8_valid (char const *s, size_t len)
+{
+  size_t i = 0 ;
+  while (i < len)
+  {
+    unsigned char c = s[i] ;
+    unsigned int n, cp ;
+    if (c < 0x80) { i++ ; continue ; }
+    if (c >= 0xc2 && c <= 0xdf) { n = 1 ; cp = c & 0x1f ; }
+    else if (c >= 0xe0 && c <= 0xef) { n = 2 ; cp = c & 0x0f ; }
+    else if (c >= 0xf0 && c <= 0xf4) { n = 3 ; cp = c & 0x07 ; }
+    else return 0 ;
+    if (i + n >= len) return 0 ;
+    for (unsigned int k = 1 ; k <= n ; k++)
+    {
+      unsigned char d = s[i+k] ;
+      if ((d & 0xc0) != 0x80) return 0 ;
+      cp = (cp << 6) | (d & 0x3f) ;
+    }
+    if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0 ;
+    i += n + 1 ;
+  }
+  return 1 ;
+}
+
+/* Parse a path <...> into sa. With SMTPUTF8 the non-ASCII bytes are
+   checked as UTF-8 and kept; the syntax check sees them as letters. */
+static int path_parse (stralloc *sa, char const *path, size_t plen, int eightbit, char const **why)
+{
+  size_t off, i ;
+  if (!eightbit) return address_parse(sa, path, plen, 0, why) ;
+  if (!utf8_valid(path, plen)) { *why = "not valid UTF-8" ; return 0 ; }
+  tmp.len = 0 ;
+  if (!stralloc_catb(&tmp, path, plen)) { *why = "out of memory" ; return 0 ; }
+  for (i = 0 ; i < plen ; i++) if (tmp.s[i] & 0x80) tmp.s[i] = 'x' ;
+  if (!address_parse(sa, tmp.s, tmp.len, 0, why)) return 0 ;
+  /* the address is the end of the path, just before the '>' */
+  off = plen - 1 - sa->len ;
+  for (i = 0 ; i < sa->len ; i++) if (path[off+i] & 0x80) sa->s[i] = path[off+i] ;
+  return 1 ;
+}
+
+/* Find the end of "<...>" at s: quotes may hide a '>'. 0 when unbalanced. */
+static size_t path_len (char const *s, size_t len)
+{
+  int inquote = 0 ;
+  size_t i ;
+  if (!len || s[0] != '<') return 0 ;
+  for (i = 1 ; i < len ; i++)
+  {
+    if (inquote && s[i] == '\\' && i + 1 < len) { i++ ; continue ; }
+    if (s[i] == '"') inquote = !inquote ;
+    else if (!inquote && s[i] == '>') return i + 1 ;
+  }
+  return 0 ;
+}
+
+/* Domains anyone may send to: the local ones and control/smtpdrcpthosts
+   (a line ".lan" takes every subdomain of lan). */
+static int domain_open (char const *d, size_t len)
+{
+  size_t i = 0 ;
+  if (control_islocal(d, len)) return 1 ;
+  while (i < rcpthosts.len)
+  {
+    char const *h = rcpthosts.s + i ;
+    size_t hl = strlen(h) ;
+    i += hl + 1 ;
+    if (h[0] == '.' ? (len > hl && !strncasecmp(d + len - hl, h, hl)) : (hl == len && !strncasecmp(d, h, len))) return 1 ;
+  }
+  return 0 ;
+}
+
+
+/* the message */
+
+static int msg_begin (void)
+{
+  char date[DATE822_LEN] ;
+  char const *proto = esmtp ? (utf8 ? "UTF8SMTP" : "ESMTP") : "SMTP" ;
+  msg.wirebytes = msg.size = 0 ;
+  msg.hops = 0 ;
+  msg.inheader = 1 ;
+  msg.err = 0 ;
+  if (!qspawn_start(&msg.q)) return 0 ;
+  msg.running = 1 ;
+  date822_fmt(date, time(0)) ;
+  buffer_puts(&msg.q.mess, "Received: from ") ;
+  buffer_put(&msg.q.mess, helo.s, helo.len) ;
+  if (local)
+  {
+    buffer_puts(&msg.q.mess, " (via sendmail -bs for uid ") ;
+    buffer_puts(&msg.q.mess, uidstr) ;
+    buffer_puts(&msg.q.mess, ")") ;
+  }
+  else
+  {
+    buffer_puts(&msg.q.mess, " (") ;
+    if (remotehost) { buffer_puts(&msg.q.mess, remotehost) ; buffer_puts(&msg.q.mess, " ") ; }
+    buffer_puts(&msg.q.mess, "[") ;
+    buffer_puts(&msg.q.mess, remoteip ? remoteip : "unknown") ;
+    buffer_puts(&msg.q.mess, "])") ;
+  }
+  buffer_puts(&msg.q.mess, "\n\tby ") ;
+  buffer_puts(&msg.q.mess, me) ;
+  buffer_puts(&msg.q.mess, " (mm-smtpd) with ") ;
+  buffer_puts(&msg.q.mess, proto) ;
+  buffer_puts(&msg.q.mess, ";\n\t") ;
+  buffer_puts(&msg.q.mess, date) ;
+  buffer_puts(&msg.q.mess, "\n") ;
+  return 1 ;
+}
+
+/* One line of the message (without its CRLF, dot-unstuffed); wire is the
+   number of bytes it took on the wire. */
+static void msg_line (char const *s, size_t len, unsigned int flags, size_t wire)
+{
+  msg.wirebytes += wire ;
+  if (msg.err) return ;
+  if (flags & SMTPIO_NUL) msg.err = "554 5.6.0 message refused: it contains a NUL character" ;
+  else if (flags & SMTPIO_BARELF) msg.err = "554 5.6.0 message refused: bare LF in message (RFC 5321 2.3.8)" ;
+  else if (flags & SMTPIO_BARECR) msg.err = "554 5.6.0 message refused: bare CR in message (RFC 5321 2.3.8)" ;
+  else if (flags & SMTPIO_TOOLONG || len > TEXTLINE_MAX) msg.err = "500 5.5.2 message refused: line too long, more than 998 characters (RFC 5321 4.5.3.1.6)" ;
+  else if (databytes && msg.wirebytes > databytes) msg.err = "552 5.3.4 message refused: too big (RFC 5321 4.5.3.1.9)" ;
+  if (msg.err) return ;
+  if (msg.inheader)
+  {
+    if (!len) msg.inheader = 0 ;
+    else if ((rfc822_is_field(s, len, "received") || rfc822_is_field(s, len, "delivered-to")) && ++msg.hops > maxhops)
+    {
+      msg.err = "554 5.4.6 message refused: too many hops, a mail loop? (RFC 5321 6.3)" ;
+      return ;
+    }
+  }
+  msg.size += len + 1 ;
+  if (buffer_put(&msg.q.mess, s, len) < 0 || buffer_put(&msg.q.mess, "\n", 1) < 0)
+    msg.err = "451 4.3.0 queue temporarily unavailable: cannot write the message" ;
+}
+
+static void msg_end (void)
+{
+  char id[32] ;
+  char nr[UINT_FMT] ;
+  char sz[UINT64_FMT] ;
+  nr[uint_fmt(nr, nrcpts)] = 0 ;
+  if (msg.err)
+  {
+    qspawn_abort(&msg.q) ;
+    msg.running = 0 ;
+    sz[uint64_fmt(sz, msg.wirebytes)] = 0 ;
+    reply(msg.err) ;
+    LOG("refused msg from <", sender.s, "> rcpts ", nr, " size ", sz, ": ", msg.err) ;
+    return ;
+  }
+  {
+    char const *list[nrcpts ? nrcpts : 1] ;
+    size_t i = 0 ;
+    unsigned int k ;
+    int code ;
+    for (k = 0 ; k < nrcpts ; k++) { list[k] = rcpts.s + i ; i += strlen(rcpts.s + i) + 1 ; }
+    code = qspawn_finish(&msg.q, "", sender.s, list, nrcpts, id) ;
+    msg.running = 0 ;
+    sz[uint64_fmt(sz, msg.size)] = 0 ;
+    if (!code)
+    {
+      reply3("250 2.0.0 ok: queued as ", id, "") ;
+      LOG("accepted msg ", id, " from <", sender.s, "> rcpts ", nr, " size ", sz) ;
+    }
+    else if (code == EX_DATAERR)
+    {
+      reply("554 5.6.0 message refused by the queue") ;
+      LOG("refused msg from <", sender.s, "> rcpts ", nr, " size ", sz, ": mm-queue: ", qspawn_strerror(code)) ;
+    }
+    else
+    {
+      reply3("451 4.3.0 ", qspawn_strerror(code), ", try again later") ;
+      LOG("deferred msg from <", sender.s, "> rcpts ", nr, " size ", sz, ": mm-queue: ", qspawn_strerror(code)) ;
+    }
+  }
+}
+
+
+/* the commands */
+
+static void sethelo (char const *arg)
+{
+  size_t i ;
+  helo.len = 0 ;
+  if (!stralloc_cats(&helo, arg) || !stralloc_0(&helo)) strerr_diefu1sys(EX_TEMPFAIL, "allocate") ;
+  helo.len-- ;
+  /* it goes into a header: keep what a host name or literal may hold */
+  for (i = 0 ; i < helo.len ; i++)
+  {
+    char c = helo.s[i] ;
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr(".-_:[]", c))) helo.s[i] = '?' ;
+  }
+}
+
+static void smtp_helo (char const *arg, int e)
+{
+  if (!*arg) { err(e ? "501 5.5.4 syntax: EHLO your-host-name" : "501 5.5.4 syntax: HELO your-host-name") ; return ; }
+  transaction_reset() ;
+  sethelo(arg) ;
+  greeted = 1 ;
+  esmtp = e ;
+  if (!e) { reply3("250 ", me, "") ; return ; }
+  reply3("250-", me, " hello") ;
+  reply("250-PIPELINING") ;
+  if (databytes)
+  {
+    char n[ULONG_FMT] ;
+    n[ulong_fmt(n, databytes)] = 0 ;
+    reply3("250-SIZE ", n, "") ;
+  }
+  else reply("250-SIZE") ;
+  reply("250-8BITMIME") ;
+  reply("250-ENHANCEDSTATUSCODES") ;
+  reply("250-SMTPUTF8") ;
+  reply("250 CHUNKING") ;
+}
+
+/* arg is "FROM:<path> params" (or "TO:"): find the path and the
+   parameters. 1 ok, 0 syntax error (already answered). */
+static int split_path (char const *arg, char const *key, char const **path, size_t *plen, char const **params)
+{
+  size_t kl = strlen(key), len ;
+  if (strncasecmp(arg, key, kl)) return 0 ;
+  arg += kl ;
+  while (*arg == ' ') arg++ ;  /* "MAIL FROM: <x>" is common enough */
+  len = strlen(arg) ;
+  *plen = path_len(arg, len) ;
+  if (!*plen) return 0 ;
+  *path = arg ;
+  arg += *plen ;
+  if (*arg && *arg != ' ') return 0 ;
+  while (*arg == ' ') arg++ ;
+  *params = arg ;
+  return 1 ;
+}
+
+static void smtp_mail (char const *arg, unsigned int flags)
+{
+  char const *path, *params ;
+  char const *why ;
+  size_t plen ;
+  int wantutf8 = 0 ;
+  uint64_t size = 0 ;
+  if (!greeted) { err("503 5.5.1 send EHLO first") ; return ; }
+  if (inmail) { err("503 5.5.1 nested MAIL command: RSET first") ; return ; }
+  if (!split_path(arg, "FROM:", &path, &plen, &params)) { err("501 5.5.4 syntax: MAIL FROM:<address> [parameters]") ; return ; }
+  while (*params)
+  {
+    char const *p = params ;
+    size_t n = strcspn(p, " ") ;
+    params += n ;
+    while (*params == ' ') params++ ;
+    if (!esmtp) { err("555 5.5.4 MAIL parameters need EHLO") ; return ; }
+    if (n > 5 && !strncasecmp(p, "SIZE=", 5))
+    {
+      size_t k = uint64_scan(p + 5, &size) ;
+      if (!k || k != n - 5 || k > 19) { err("501 5.5.4 bad SIZE parameter (RFC 1870)") ; return ; }
+    }
+    else if (n > 5 && !strncasecmp(p, "BODY=", 5))
+    {
+      if (!((n == 9 && !strncasecmp(p + 5, "7BIT", 4)) || (n == 15 && !strncasecmp(p + 5, "8BITMIME", 8))))
+      { err("555 5.5.4 BODY must be 7BIT or 8BITMIME (RFC 6152)") ; return ; }
+    }
+    else if (n == 8 && !strncasecmp(p, "SMTPUTF8", 8)) wantutf8 = 1 ;
+    else { err("555 5.5.4 unknown MAIL parameter") ; return ; }
+  }
+  if (flags & SMTPIO_8BIT && !wantutf8) { err("553 5.6.7 non-ASCII address needs SMTPUTF8 (RFC 6531)") ; return ; }
+  if (plen > PATH_LEN_MAX) { err("501 5.1.7 sender path too long (RFC 5321 4.5.3.1.3)") ; return ; }
+  if (!path_parse(&sender, path, plen, !!(flags & SMTPIO_8BIT), &why))
+  {
+    if (flags & SMTPIO_8BIT && !strcmp(why, "not valid UTF-8")) reply("553 5.6.7 sender address is not valid UTF-8 (RFC 6531)") ;
+    else reply3("501 5.1.7 bad sender address: ", why, "") ;
+    LOG("error: bad sender address: ", why) ;
+    counterror() ;
+    return ;
+  }
+  if (databytes && size > databytes)
+  {
+    char n[ULONG_FMT] ;
+    n[ulong_fmt(n, databytes)] = 0 ;
+    reply3("552 5.3.4 message too big: the limit is ", n, " bytes (RFC 1870)") ;
+    LOG("refused msg from <", sender.s, ">: SIZE over the limit") ;
+    return ;
+  }
+  inmail = 1 ;
+  utf8 = wantutf8 ;
+  nrcpts = 0 ;
+  rcpts.len = 0 ;
+  reply("250 2.1.0 sender ok") ;
+}
+
+static void smtp_rcpt (char const *arg, unsigned int flags)
+{
+  static stralloc rcpt = STRALLOC_ZERO ;
+  char const *path, *params, *why ;
+  size_t plen, at ;
+  if (!inmail) { err("503 5.5.1 send MAIL first") ; return ; }
+  if (!split_path(arg, "TO:", &path, &plen, &params)) { err("501 5.5.4 syntax: RCPT TO:<address>") ; return ; }
+  if (*params) { err("555 5.5.4 unknown RCPT parameter") ; return ; }
+  if (flags & SMTPIO_8BIT && !utf8) { err("553 5.6.7 non-ASCII address needs SMTPUTF8 (RFC 6531)") ; return ; }
+  if (plen > PATH_LEN_MAX) { err("501 5.1.3 recipient path too long (RFC 5321 4.5.3.1.3)") ; return ; }
+  if (plen == 12 && !strncasecmp(path, "<postmaster>", 12))
+  {
+    /* RFC 5321 4.5.1: postmaster without a domain must be accepted */
+    rcpt.len = 0 ;
+    if (!stralloc_cats(&rcpt, "postmaster@") || !stralloc_cats(&rcpt, me) || !stralloc_0(&rcpt)) strerr_diefu1sys(EX_TEMPFAIL, "allocate") ;
+    rcpt.len-- ;
+  }
+  else if (!path_parse(&rcpt, path, plen, !!(flags & SMTPIO_8BIT), &why))
+  {
+    if (flags & SMTPIO_8BIT && !strcmp(why, "not valid UTF-8")) err("553 5.6.7 recipient address is not valid UTF-8 (RFC 6531)") ;
+    else
+    {
+      reply3("501 5.1.3 bad recipient address: ", why, "") ;
+      LOG("error: bad recipient address: ", why) ;
+      counterror() ;
+    }
+    return ;
+  }
+  if (!rcpt.len) { err("501 5.1.3 a recipient cannot be empty") ; return ; }
+  at = address_at(rcpt.s, rcpt.len) ;
+  if (!relayclient)
+  {
+    /* user%host@here and friends route elsewhere: only for relay clients */
+    int routed = memchr(rcpt.s, '%', at) || memchr(rcpt.s, '!', at) || memchr(rcpt.s, '@', at) ;
+    if (at == rcpt.len || routed || !domain_open(rcpt.s + at + 1, rcpt.len - at - 1))
+    {
+      reply3("553 5.7.1 relaying denied: <", rcpt.s, "> is not a local address") ;
+      LOG("relay refused to <", rcpt.s, ">") ;
+      counterror() ;
+      return ;
+    }
+  }
+  if (nrcpts >= maxrcpts)
+  {
+    reply("452 4.5.3 too many recipients (RFC 5321 4.5.3.1.10)") ;
+    LOG("too many recipients") ;
+    return ;
+  }
+  if (!stralloc_catb(&rcpts, rcpt.s, rcpt.len + 1)) strerr_diefu1sys(EX_TEMPFAIL, "allocate") ;
+  nrcpts++ ;
+  reply("250 2.1.5 recipient ok") ;
+}
+
+static void smtp_data (char const *arg)
+{
+  tain d ;
+  if (*arg) { err("501 5.5.4 syntax: DATA") ; return ; }
+  if (!inmail) { err("503 5.5.1 send MAIL first") ; return ; }
+  if (!nrcpts) { err("503 5.5.1 no valid recipients") ; return ; }
+  if (inbdat) { err("503 5.5.1 DATA in a BDAT transaction") ; return ; }
+  if (!msg_begin())
+  {
+    reply("451 4.3.0 queue temporarily unavailable, try again later") ;
+    LOG("cannot start mm-queue: ", strerror(errno)) ;
+    return ;
+  }
+  reply("354 go ahead, end with <CRLF>.<CRLF>") ;
+  for (;;)
+  {
+    char const *s ;
+    size_t len ;
+    int r ;
+    /* one line within the timeout: a trickling client is cut off too */
+    deadline(&d, timeout) ;
+    r = smtpio_getline(&bin, &bout, &line, TEXTLINE_MAX + 1, SMTPIO_CRLFONLY, &d) ;
+    if (r < 0) timedout() ;
+    if (!r) { LOG("connection lost in DATA") ; bye() ; }
+    s = line.text.s ; len = line.text.len ;
+    /* only CRLF.CRLF ends it: a bare LF was kept as text (no smuggling) */
+    if (!line.flags && len == 1 && s[0] == '.') break ;
+    if (len && s[0] == '.') { s++ ; len-- ; }
+    msg_line(s, len, line.flags, line.total + 2) ;
+  }
+  msg_end() ;
+  transaction_reset() ;
+}
+
+/* Read the n bytes of a BDAT chunk; they make message lines when keep. */
+static void bdat_read (uint64_t n, int keep)
+{
+  tain d ;
+  size_t fresh = 0 ;
+  deadline(&d, timeout) ;
+  while (n)
+  {
+    struct iovec v[2] ;
+    char const *s ;
+    size_t len, k ;
+    if (buffer_isempty(&bin))
+    {
+      ssize_t r = smtpio_fill(&bin, &bout, &d) ;
+      if (r < 0) timedout() ;
+      if (!r) { LOG("connection lost in BDAT") ; bye() ; }
+    }
+    buffer_rpeek(&bin, v) ;
+    s = v[0].iov_base ; len = v[0].iov_len ;
+    if (!len) { s = v[1].iov_base ; len = v[1].iov_len ; }
+    if (len > n) len = n ;
+    k = 0 ;
+    while (keep && k < len)
+    {
+      size_t used = smtpio_line_feed(&bline, s + k, len - k, TEXTLINE_MAX, SMTPIO_ANYLF) ;
+      if (used == (size_t)-1) strerr_diefu1sys(EX_TEMPFAIL, "allocate") ;
+      k += used ;
+      if (bline.done) msg_line(bline.text.s, bline.text.len, bline.flags, bline.total + 2) ;
+    }
+    buffer_rseek(&bin, len) ;
+    n -= len ;
+    /* each text line's worth of bytes within the timeout, as in DATA */
+    fresh += len ;
+    if (fresh > TEXTLINE_MAX + 2) { fresh = 0 ; deadline(&d, timeout) ; }
+  }
+}
+
+static void smtp_bdat (char const *arg)
+{
+  uint64_t n ;
+  size_t k = uint64_scan(arg, &n) ;
+  int last = 0 ;
+  if (!k || k > 19 || (arg[k] && arg[k] != ' '))
+  {
+    /* without a size the chunk cannot be skipped: nothing after it makes sense */
+    reply3("554 5.5.4 ", me, " bad BDAT syntax, closing connection (RFC 3030)") ;
+    LOG("error: bad BDAT syntax, closing") ;
+    bye() ;
+  }
+  arg += k ;
+  while (*arg == ' ') arg++ ;
+  if (!strcasecmp(arg, "LAST")) last = 1 ;
+  else if (*arg)
+  {
+    reply3("554 5.5.4 ", me, " bad BDAT syntax, closing connection (RFC 3030)") ;
+    LOG("error: bad BDAT syntax, closing") ;
+    bye() ;
+  }
+  if (!inmail || !nrcpts)
+  {
+    bdat_read(n, 0) ;
+    err(inmail ? "503 5.5.1 no valid recipients" : "503 5.5.1 send MAIL first") ;
+    return ;
+  }
+  if (!inbdat)
+  {
+    if (!msg_begin())
+    {
+      bdat_read(n, 0) ;
+      reply("451 4.3.0 queue temporarily unavailable, try again later") ;
+      LOG("cannot start mm-queue: ", strerror(errno)) ;
+      transaction_reset() ;
+      return ;
+    }
+    inbdat = 1 ;
+    bline.done = 1 ;
+  }
+  bdat_read(n, 1) ;
+  if (last && !bline.done && bline.text.len)
+  {
+    if (!smtpio_line_close(&bline, TEXTLINE_MAX)) strerr_diefu1sys(EX_TEMPFAIL, "allocate") ;
+    msg_line(bline.text.s, bline.text.len, bline.flags, bline.total) ;
+  }
+  if (msg.err || last)
+  {
+    /* RFC 3030 2: a failed chunk ends the transaction */
+    msg_end() ;
+    transaction_reset() ;
+    return ;
+  }
+  {
+    char num[UINT64_FMT] ;
+    num[uint64_fmt(num, n)] = 0 ;
+    reply3("250 2.0.0 ", num, " octets received") ;
+  }
+}
+
+
+/* the session */
+
+static void readcontrol (void)
+{
+  stralloc sa = STRALLOC_ZERO ;
+  char const *bad = 0 ;
+  me = control_me() ;
+  if (control_readulong(&databytes, "control/databytes", 0) < 0) bad = "control/databytes" ;
+  else if (control_readulong(&maxrcpts, "control/smtpdmaxrcpts", RCPTS_DEFAULT) < 0 || !maxrcpts) bad = "control/smtpdmaxrcpts" ;
+  else if (control_readulong(&maxhops, "control/maxhops", HOPS_DEFAULT) < 0) bad = "control/maxhops" ;
+  else
+  {
+    int r = control_readline(&sa, "control/smtpdtimeout", 0) ;
+    timeout = TIMEOUT_DEFAULT ;
+    if (r < 0 || (r > 0 && (!duration_scan(sa.s, &timeout) || !timeout))) bad = "control/smtpdtimeout" ;
+    if (timeout > TIMEOUT_MAX) timeout = TIMEOUT_MAX ;
+    greetdelay = 0 ;
+    r = control_readline(&sa, "control/smtpdgreetdelay", 0) ;
+    if (!bad && (r < 0 || (r > 0 && !duration_scan(sa.s, &greetdelay)))) bad = "control/smtpdgreetdelay" ;
+    if (greetdelay > TIMEOUT_MAX) greetdelay = TIMEOUT_MAX ;
+    if (!bad && control_readlines(&rcpthosts, "control/smtpdrcpthosts") < 0) bad = "control/smtpdrcpthosts" ;
+  }
+  stralloc_free(&sa) ;
+  if (bad)
+  {
+    int e = errno ;
+    if (!timeout) timeout = TIMEOUT_DEFAULT ;
+    reply3("421 4.3.5 ", me, " configuration error, try again later") ;
+    {
+      tain d ;
+      deadline(&d, timeout) ;
+      smtpio_flush(&bout, &d) ;
+    }
+    errno = e ;
+    if (e == EINVAL) strerr_dief2x(EX_CONFIG, bad, ": malformed value") ;
+    strerr_diefu2sys(EX_TEMPFAIL, "read ", bad) ;
+  }
+}
+
+/* A client that talks before our greeting does not wait for replies:
+   a spam engine, or a cross-protocol attack. */
+static int spoke_early (void)
+{
+  iopause_fd x = { .fd = 0, .events = IOPAUSE_READ, .revents = 0 } ;
+  tain d ;
+  int r ;
+  deadline(&d, greetdelay) ;
+  do r = iopause_g(&x, 1, &d) ; while (r < 0 && errno == EINTR) ;
+  if (r <= 0) return 0 ;
+  r = buffer_fill(&bin) ;
+  if (!r) { LOG("connection closed before the greeting") ; _exit(0) ; }
+  return r > 0 ;
+}
+
+static void command (void)
+{
+  char const *s = line.text.s ;
+  size_t vlen = strcspn(s, " ") ;
+  char const *arg = s + vlen ;
+  unsigned int flags = line.flags ;
+  if (*arg == ' ') arg++ ;
+  if (flags & SMTPIO_NUL) { err("500 5.5.2 NUL character in command") ; return ; }
+  if (flags & SMTPIO_BARELF) { err("500 5.5.2 bare LF in command (RFC 5321 2.3.8)") ; return ; }
+  if (flags & SMTPIO_BARECR) { err("500 5.5.2 bare CR in command (RFC 5321 2.3.8)") ; return ; }
+  if (flags & SMTPIO_TOOLONG) { err("500 5.5.2 line too long (RFC 5321 4.5.3.1.4)") ; return ; }
+#define IS(v) (vlen == sizeof(v) - 1 && !strncasecmp(s, v, vlen))
+  if (refused && !IS("QUIT")) { err("503 5.5.1 you spoke before the greeting: only QUIT now") ; return ; }
+  if (line.text.len > CMDLINE_MAX && !IS("MAIL")) { err("500 5.5.2 line too long (RFC 5321 4.5.3.1.4)") ; return ; }
+  if (flags & SMTPIO_8BIT && !IS("MAIL") && !IS("RCPT")) { err("500 5.5.2 8-bit characters in a command need SMTPUTF8 (RFC 6531)") ; return ; }
+  if (IS("EHLO")) smtp_helo(arg, 1) ;
+  else if (IS("HELO")) smtp_helo(arg, 0) ;
+  else if (IS("MAIL")) smtp_mail(arg, flags) ;
+  else if (IS("RCPT")) smtp_rcpt(arg, flags) ;
+  else if (IS("DATA")) smtp_data(arg) ;
+  else if (IS("BDAT")) smtp_bdat(arg) ;
+  else if (IS("RSET"))
+  {
+    if (*arg) err("501 5.5.4 syntax: RSET") ;
+    else { transaction_reset() ; reply("250 2.0.0 ok") ; }
+  }
+  else if (IS("NOOP")) reply("250 2.0.0 ok") ;
+  else if (IS("QUIT"))
+  {
+    reply3("221 2.0.0 ", me, " closing connection") ;
+    if (!buffer_isempty(&bin)) LOG("error: commands after QUIT ignored") ;
+    bye() ;
+  }
+  else if (IS("VRFY")) reply("252 2.0.0 cannot VRFY, but send mail and delivery will be tried") ;
+  else if (IS("HELP"))
+  {
+    reply("214-2.0.0 mm-smtpd, see mm-smtpd(8); commands:") ;
+    reply("214 2.0.0 EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP") ;
+  }
+  else err("500 5.5.1 unknown command") ;
+#undef IS
+}
+
+int main (int argc, char const *const *argv)
+{
+  char const *x ;
+  PROG = "mm-smtpd" ;
+  if (argc > 1) strerr_dieusage(EX_USAGE, USAGE) ;
+  signal(SIGPIPE, SIG_IGN) ;
+  /* a parent that ignores SIGCHLD would take mm-queue's exit code from us */
+  signal(SIGCHLD, SIG_DFL) ;
+  tain_now_set_stopwatch_g() ;
+  uidstr[uint64_fmt(uidstr, getuid())] = 0 ;
+  x = getenv("MM_SMTPD_LOCAL") ;
+  local = x && *x && strcmp(x, "0") ;
+  remoteip = getenv("TCPREMOTEIP") ;
+  remotehost = getenv("TCPREMOTEHOST") ;
+  if (remotehost && !*remotehost) remotehost = 0 ;
+  if (local)
+  {
+    static stralloc lab = STRALLOC_ZERO ;
+    if (!stralloc_cats(&lab, "local uid ") || !stralloc_cats(&lab, uidstr) || !stralloc_0(&lab)) strerr_diefu1sys(EX_TEMPFAIL, "allocate") ;
+    label = lab.s ;
+    relayclient = 1 ;
+  }
+  else
+  {
+    if (remoteip && *remoteip) label = remoteip ;
+    relayclient = !!getenv("RELAYCLIENT") ;
+    /* a slow client must not block our writes forever */
+    if (!isatty(0)) ndelay_on(0) ;
+    if (!isatty(1)) ndelay_on(1) ;
+  }
+  readcontrol() ;
+  if (!local) refused = spoke_early() ;
+  if (refused)
+  {
+    reply3("554 5.5.1 ", me, " you spoke before the greeting") ;
+    LOG("error: spoke before the greeting") ;
+  }
+  else reply3("220 ", me, " ESMTP mm-smtpd") ;
+  for (;;)
+  {
+    tain d ;
+    int r ;
+    /* the whole command within the timeout: a trickling client is cut off */
+    deadline(&d, timeout) ;
+    r = smtpio_getline(&bin, &bout, &line, CMDLINE_MAX + CMDLINE_EXT, SMTPIO_ANYLF, &d) ;
+    if (r < 0) timedout() ;
+    if (!r)
+    {
+      if (line.text.len) LOG("connection lost in the middle of a command") ;
+      else if (inmail) LOG("connection lost in a transaction") ;
+      bye() ;
+    }
+    command() ;
+  }
+}
