@@ -699,12 +699,12 @@ static void lspawn_start (void)
   {
     char const *argv[2] = { "mm-lspawn", 0 } ;
     close(req[1]) ; close(res[0]) ;
-    if (fd_move(0, req[0]) < 0 || fd_move(1, res[1]) < 0) _exit(EX_TEMPFAIL) ;
+    if (fd_move2(0, req[0], 1, res[1]) < 0) _exit(EX_TEMPFAIL) ;
     execv(path.s, (char *const *)argv) ;
     strerr_diefu2sys(EX_TEMPFAIL, "exec ", path.s) ;
   }
   close(req[0]) ; close(res[1]) ;
-  if (fd_move(LSPAWN_OUT, req[1]) < 0 || fd_move(LSPAWN_IN, res[0]) < 0) strerr_diefu1sys(EX_TEMPFAIL, "move descriptors") ;
+  if (fd_move2(LSPAWN_OUT, req[1], LSPAWN_IN, res[0]) < 0) strerr_diefu1sys(EX_TEMPFAIL, "move descriptors") ;
   stralloc_free(&path) ;
 }
 

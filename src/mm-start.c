@@ -37,13 +37,13 @@ int main (int argc, char const *const *argv)
   {
     char const *cargv[2] = { "mm-lspawn", 0 } ;
     close(req[1]) ; close(res[0]) ;
-    if (fd_move(0, req[0]) < 0 || fd_move(1, res[1]) < 0) strerr_diefu1sys(EX_TEMPFAIL, "move descriptors") ;
+    if (fd_move2(0, req[0], 1, res[1]) < 0) strerr_diefu1sys(EX_TEMPFAIL, "move descriptors") ;
     if (!mm_path(&path, "bin/mm-lspawn")) strerr_diefu1sys(EX_TEMPFAIL, "allocate") ;
     execv(path.s, (char *const *)cargv) ;
     strerr_diefu2sys(EX_TEMPFAIL, "exec ", path.s) ;
   }
   close(req[0]) ; close(res[1]) ;
-  if (fd_move(5, req[1]) < 0 || fd_move(6, res[0]) < 0) strerr_diefu1sys(EX_TEMPFAIL, "move descriptors") ;
+  if (fd_move2(5, req[1], 6, res[0]) < 0) strerr_diefu1sys(EX_TEMPFAIL, "move descriptors") ;
   if (pw)
   {
     /* mm-send needs nothing of root's */
