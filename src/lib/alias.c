@@ -383,13 +383,14 @@ static void pop (expander *x)
   x->depth-- ;
 }
 
+/* The alias whose targets are being expanded, for error texts: the
+   innermost name on the path that is not an :include: file. */
 static char const *current (expander const *x)
 {
-  size_t i ;
-  if (!x->stack.len) return 0 ;
-  i = x->stack.len - 1 ;
-  while (i && x->stack.s[i-1]) i-- ;
-  return x->stack.s + i ;
+  char const *found = 0 ;
+  for (size_t i = 0 ; i < x->stack.len ; i += strlen(x->stack.s + i) + 1)
+    if (x->stack.s[i] != ':') found = x->stack.s + i ;
+  return found ;
 }
 
 static int postmaster_fallback (expander *x)
@@ -421,7 +422,6 @@ static int too_deep (expander *x, char const *name)
 static int expand_name (expander *x, char const *name)
 {
   aliasentry const *e = entry_find(x->db, name) ;
-  char const *parent = current(x) ;
   if (e)
   {
     char const *t ;
@@ -461,7 +461,7 @@ static int expand_name (expander *x, char const *name)
     }
   }
   if (!strcmp(name, "postmaster")) return postmaster_fallback(x) ;
-  return error_add(x, name, "5.1.1", "no such user ", parent, name) ;
+  return error_add(x, name, "5.1.1", "no such user ", current(x), name) ;
 }
 
 /* Expand name[0..len) after lowercasing a copy of it. */
@@ -479,7 +479,6 @@ static int expand_namen (expander *x, char const *name, size_t len)
 static int expand_include (expander *x, char const *path)
 {
   stralloc text = STRALLOC_ZERO, list = STRALLOC_ZERO, key = STRALLOC_ZERO ;
-  char const *parent = current(x) ;
   size_t i ;
   int n, r = 1 ;
   if (!stralloc_cats(&key, INCLUDE_PREFIX) || !stralloc_cats(&key, path) || !stralloc_0(&key)) return -1 ;
@@ -492,14 +491,14 @@ static int expand_include (expander *x, char const *path)
   if (x->depth >= ALIAS_DEPTH_MAX) { r = too_deep(x, key.s) ; goto end ; }
   if (!openslurpclose(&text, path))
   {
-    if (errno == ENOENT) r = error_add(x, key.s, "5.3.5", "include file does not exist: ", parent, path) ;
+    if (errno == ENOENT) r = error_add(x, key.s, "5.3.5", "include file does not exist: ", current(x), path) ;
     else r = -1 ;
     goto end ;
   }
-  if (memchr(text.s, 0, text.len)) { r = error_add(x, key.s, "5.3.5", "NUL byte in include file ", parent, path) ; goto end ; }
+  if (memchr(text.s, 0, text.len)) { r = error_add(x, key.s, "5.3.5", "NUL byte in include file ", current(x), path) ; goto end ; }
   n = alias_split(&list, text.s, text.len) ;
   if (n == -1) { r = -1 ; goto end ; }
-  if (n == -2) { r = error_add(x, key.s, "5.3.5", "unterminated quote in include file ", parent, path) ; goto end ; }
+  if (n == -2) { r = error_add(x, key.s, "5.3.5", "unterminated quote in include file ", current(x), path) ; goto end ; }
   if (!push(x, key.s)) { r = -1 ; goto end ; }
   for (i = 0 ; i < list.len ; )
   {
@@ -509,7 +508,7 @@ static int expand_include (expander *x, char const *path)
     {
       stralloc e = STRALLOC_ZERO ;
       r = stralloc_cats(&e, why) && stralloc_cats(&e, " in ") && stralloc_cats(&e, path) && stralloc_catb(&e, ": ", 2) && stralloc_catb(&e, list.s + i, l) && stralloc_0(&e) ;
-      r = r ? error_add(x, list.s + i, "5.1.3", e.s, parent, 0) : -1 ;
+      r = r ? error_add(x, list.s + i, "5.1.3", e.s, current(x), 0) : -1 ;
       stralloc_free(&e) ;
     }
     else r = expand_target(x, list.s + i, l) ;
