@@ -1,0 +1,453 @@
+/* mm-inject: completes a locally submitted message (Date, Message-ID,
+   From, -t recipients, no Bcc) and hands it to mm-queue; runs as the
+   caller, with no privilege of its own. */
+
+#include <errno.h>
+#include <pwd.h>
+#include <string.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include <sysexits.h>
+#include <skalibs/buffer.h>
+#include <skalibs/genalloc.h>
+#include <skalibs/random.h>
+#include <skalibs/sgetopt.h>
+#include <skalibs/skamisc.h>
+#include <skalibs/stralloc.h>
+#include <skalibs/strerr.h>
+#include <skalibs/types.h>
+#include "address.h"
+#include "control.h"
+#include "date822.h"
+#include "home.h"
+#include "qspawn.h"
+#include "rfc822.h"
+
+#define USAGE "mm-inject [ -t ] [ -i ] [ -q ] [ -f sender ] [ -F fullname ] [ -- ] [ recipient ... ]"
+#define dieusage() strerr_dieusage(EX_USAGE, USAGE)
+
+#define ENCODED_WORD_CHUNK 45  /* bytes per RFC 2047 encoded word: 60 base64 chars + 12 = 72 <= 75 */
+#define MSGID_RANDOM_LEN 8
+
+typedef struct field_s field ;
+struct field_s
+{
+  size_t start ;  /* in header */
+  size_t len ;    /* the whole field, folded lines and their LFs included */
+} ;
+
+static stralloc header = STRALLOC_ZERO ;  /* the header fields as read, LF line ends */
+static genalloc fields = GENALLOC_ZERO ;  /* field */
+static stralloc line = STRALLOC_ZERO ;
+static stralloc rcpts = STRALLOC_ZERO ;   /* envelope recipients, NUL-terminated */
+static int dots_end = 1 ;   /* without -i, a line "." ends the message */
+static int ended = 0 ;
+static qspawn queue ;
+static int queue_started = 0 ;
+
+/* Nothing may be queued once we give up: mm-queue commits only after
+   the envelope, so killing it before that is enough. */
+static void abandon (void)
+{
+  if (queue_started) { qspawn_abort(&queue) ; queue_started = 0 ; }
+}
+
+#define die_data(...) (abandon(), strerr_dief(EX_DATAERR, __VA_ARGS__))
+#define die_temp(...) (abandon(), strerr_diefu(EX_TEMPFAIL, __VA_ARGS__))
+#define die_tempsys(...) (abandon(), strerr_diefusys(EX_TEMPFAIL, __VA_ARGS__))
+#define die_nomem() die_temp("allocate memory")
+
+/* The next line of the message into line, without its LF or CRLF.
+   0 at the end of the message. */
+static int nextline (void)
+{
+  int r ;
+  if (ended) return 0 ;
+  line.len = 0 ;
+  r = skagetln(buffer_0, &line, '\n') ;
+  if (r < 0 && errno != EPIPE) die_tempsys("read the message") ;
+  if (!r) { ended = 1 ; return 0 ; }
+  if (r < 0)  /* the last line has no newline */
+  {
+    ended = 1 ;
+    if (!line.len) return 0 ;
+  }
+  else line.len-- ;
+  if (line.len && line.s[line.len-1] == '\r') line.len-- ;
+  if (memchr(line.s, 0, line.len)) die_data("message contains a NUL byte") ;
+  if (dots_end && line.len == 1 && line.s[0] == '.') { ended = 1 ; return 0 ; }
+  return 1 ;
+}
+
+/* Reads the header section. Returns 1 if line holds the first body line
+   (a line that is not a header field), 0 otherwise. */
+static int read_header (void)
+{
+  int first = 1 ;
+  while (nextline())
+  {
+    int cont ;
+    if (!line.len) return 0 ;
+    cont = line.s[0] == ' ' || line.s[0] == '\t' ;
+    if (first && line.len >= 5 && !memcmp(line.s, "From ", 5)) { first = 0 ; continue ; }  /* an mbox From_ line */
+    first = 0 ;
+    if (cont ? !genalloc_len(field, &fields) : !rfc822_fieldname(line.s, line.len)) return 1 ;
+    if (line.len > HEADER_LINE_MAX)
+    {
+      char fmt[SIZE_FMT] ;
+      fmt[size_fmt(fmt, HEADER_LINE_MAX)] = 0 ;
+      die_data("header line longer than ", fmt, " characters (RFC 5322 2.1.1)") ;
+    }
+    if (cont) genalloc_s(field, &fields)[genalloc_len(field, &fields) - 1].len += line.len + 1 ;
+    else
+    {
+      field f = { .start = header.len, .len = line.len + 1 } ;
+      if (!genalloc_append(field, &fields, &f)) die_nomem() ;
+    }
+    if (!stralloc_catb(&header, line.s, line.len) || !stralloc_catb(&header, "\n", 1)) die_nomem() ;
+  }
+  return 0 ;
+}
+
+#define FIELD(i) (genalloc_s(field, &fields)[i])
+#define FIELDS(i) (header.s + FIELD(i).start)
+
+static int is (size_t i, char const *name)
+{
+  return rfc822_is_field(FIELDS(i), FIELD(i).len, name) ;
+}
+
+/* The value of field i: what follows the colon. */
+static char const *value (size_t i, size_t *len)
+{
+  char const *s = FIELDS(i) ;
+  char const *colon = memchr(s, ':', FIELD(i).len) ;
+  *len = FIELD(i).len - (colon + 1 - s) ;
+  return colon + 1 ;
+}
+
+static size_t findfield (char const *name)
+{
+  size_t n = genalloc_len(field, &fields) ;
+  for (size_t i = 0 ; i < n ; i++) if (is(i, name)) return i ;
+  return n ;
+}
+
+static int hasfield (char const *name)
+{
+  return findfield(name) < genalloc_len(field, &fields) ;
+}
+
+static void addrcpt (char const *s, char const *where)
+{
+  size_t len = strlen(s) ;
+  char const *why ;
+  if (!address_valid(s, len, &why)) die_data("invalid address ", s, where, ": ", why) ;
+  for (size_t i = 0 ; i < rcpts.len ; i += strlen(rcpts.s + i) + 1)
+    if (!strcmp(rcpts.s + i, s)) return ;
+  if (!stralloc_catb(&rcpts, s, len + 1)) die_nomem() ;
+}
+
+/* Every address of an address list goes into the envelope. */
+static void addrcpts (char const *list, size_t len, char const *qualify, char const *where)
+{
+  stralloc found = STRALLOC_ZERO ;
+  int r = rfc822_addresses(list, len, qualify, &found) ;
+  if (r < 0)
+  {
+    if (!where[0]) die_data("invalid address: ", list) ;
+    die_data("bad address list", where) ;
+  }
+  for (size_t i = 0 ; i < found.len ; i += strlen(found.s + i) + 1) addrcpt(found.s + i, where) ;
+  stralloc_free(&found) ;
+}
+
+static void base64 (stralloc *sa, unsigned char const *s, size_t len)
+{
+  static char const b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/" ;
+  for (size_t i = 0 ; i < len ; i += 3)
+  {
+    unsigned long v = (unsigned long)s[i] << 16 ;
+    char out[4] ;
+    if (i + 1 < len) v |= (unsigned long)s[i+1] << 8 ;
+    if (i + 2 < len) v |= s[i+2] ;
+    out[0] = b64[v >> 18 & 63] ;
+    out[1] = b64[v >> 12 & 63] ;
+    out[2] = i + 1 < len ? b64[v >> 6 & 63] : '=' ;
+    out[3] = i + 2 < len ? b64[v & 63] : '=' ;
+    if (!stralloc_catb(sa, out, 4)) die_nomem() ;
+  }
+}
+
+/* A display name as an RFC 5322 phrase: atoms as they are, a quoted
+   string when it has specials, RFC 2047 encoded words (UTF-8 assumed)
+   when it has 8-bit bytes. */
+static void phrase (stralloc *sa, char const *name)
+{
+  size_t len = strlen(name) ;
+  int eightbit = 0, special = 0 ;
+  for (size_t i = 0 ; i < len ; i++)
+  {
+    unsigned char c = name[i] ;
+    if (c >= 128) eightbit = 1 ;
+    else if (c < 32 || c == 127) special = 1 ;
+    else if (c != ' ' && !(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') && !(c >= '0' && c <= '9') && !strchr("!#$%&'*+-/=?^_`{|}~", c)) special = 1 ;
+  }
+  if (eightbit)
+  {
+    size_t i = 0 ;
+    while (i < len)
+    {
+      size_t n = len - i < ENCODED_WORD_CHUNK ? len - i : ENCODED_WORD_CHUNK ;
+      /* never split a UTF-8 sequence between two words */
+      while (n > 1 && i + n < len && ((unsigned char)name[i+n] & 0xc0) == 0x80) n-- ;
+      if (i && !stralloc_catb(sa, " ", 1)) die_nomem() ;
+      if (!stralloc_cats(sa, "=?UTF-8?B?")) die_nomem() ;
+      base64(sa, (unsigned char const *)name + i, n) ;
+      if (!stralloc_cats(sa, "?=")) die_nomem() ;
+      i += n ;
+    }
+  }
+  else if (special)
+  {
+    if (!stralloc_catb(sa, "\"", 1)) die_nomem() ;
+    for (size_t i = 0 ; i < len ; i++)
+    {
+      if (name[i] == '\r' || name[i] == '\n') continue ;
+      if ((name[i] == '"' || name[i] == '\\') && !stralloc_catb(sa, "\\", 1)) die_nomem() ;
+      if (!stralloc_catb(sa, name + i, 1)) die_nomem() ;
+    }
+    if (!stralloc_catb(sa, "\"", 1)) die_nomem() ;
+  }
+  else if (!stralloc_catb(sa, name, len)) die_nomem() ;
+}
+
+/* The full name from the passwd gecos field: up to the first comma,
+   '&' standing for the capitalised login name. */
+static void gecosname (stralloc *sa, struct passwd const *pw)
+{
+  char const *g = pw ? pw->pw_gecos : 0 ;
+  sa->len = 0 ;
+  for (; g && *g && *g != ',' ; g++)
+  {
+    if (*g == '&')
+    {
+      size_t start = sa->len ;
+      if (!stralloc_cats(sa, pw->pw_name)) die_nomem() ;
+      if (sa->len > start && sa->s[start] >= 'a' && sa->s[start] <= 'z') sa->s[start] -= 'a' - 'A' ;
+    }
+    else if (!stralloc_catb(sa, g, 1)) die_nomem() ;
+  }
+  if (!stralloc_0(sa)) die_nomem() ;
+}
+
+static void checkcontrol (char const *file)
+{
+  stralloc sa = STRALLOC_ZERO ;
+  if (control_readline(&sa, file, 0) < 0) strerr_diefusys(EX_TEMPFAIL, "read ", file) ;
+  stralloc_free(&sa) ;
+}
+
+static void put (char const *s, size_t len)
+{
+  /* a write error means mm-queue gave up; qspawn_finish says why */
+  static int broken = 0 ;
+  if (!broken && buffer_put(&queue.mess, s, len) < 0) broken = 1 ;
+}
+
+static void putfield (char const *name, stralloc const *val)
+{
+  put(name, strlen(name)) ;
+  put(": ", 2) ;
+  put(val->s, val->len) ;
+  put("\n", 1) ;
+}
+
+int main (int argc, char const *const *argv)
+{
+  subgetopt l = SUBGETOPT_ZERO ;
+  int opt_t = 0, opt_q = 0, hasbody ;
+  char const *opt_f = 0, *opt_F = 0 ;
+  char const *dd, *me ;
+  stralloc sender = STRALLOC_ZERO ;
+  stralloc login = STRALLOC_ZERO ;
+  stralloc sa = STRALLOC_ZERO ;
+  struct passwd *pw ;
+  size_t nfields ;
+  int resent = 0 ;
+  PROG = "mm-inject" ;
+
+  for (;;)
+  {
+    int opt = subgetopt_r(argc, argv, "tiqf:F:", &l) ;
+    if (opt == -1) break ;
+    switch (opt)
+    {
+      case 't' : opt_t = 1 ; break ;
+      case 'i' : dots_end = 0 ; break ;
+      case 'q' : opt_q = 1 ; break ;
+      case 'f' : opt_f = l.arg ; break ;
+      case 'F' : opt_F = l.arg ; break ;
+      default : dieusage() ;
+    }
+  }
+  argc -= l.ind ; argv += l.ind ;
+  if (!opt_t && !argc) strerr_dief(EX_USAGE, "no recipients given (use -t to read them from the message)") ;
+
+  checkcontrol("control/me") ;
+  checkcontrol("control/defaultdomain") ;
+  me = control_me() ;
+  dd = control_defaultdomain() ;
+
+  /* who is sending: the real uid decides, not the environment, where possible */
+  pw = getpwuid(getuid()) ;
+  if (pw) { if (!stralloc_cats(&login, pw->pw_name)) die_nomem() ; }
+  else
+  {
+    char const *x = getenv("LOGNAME") ;
+    if (!x || !*x) x = getenv("USER") ;
+    if (!x || !*x) strerr_dief(EX_NOUSER, "no user name for this uid (not in passwd, no $LOGNAME)") ;
+    if (!stralloc_cats(&login, x)) die_nomem() ;
+  }
+  if (!stralloc_catb(&login, "@", 1) || !stralloc_cats(&login, dd) || !stralloc_0(&login)) die_nomem() ;
+  {
+    char const *why ;
+    if (!address_valid(login.s, login.len - 1, &why)) strerr_dief(EX_DATAERR, "invalid sender address ", login.s, ": ", why) ;
+  }
+  if (opt_f && !*opt_f)
+  {
+    /* -f "" is the null sender, as -f "<>" */
+    if (!stralloc_0(&sender)) die_nomem() ;
+  }
+  else if (opt_f)
+  {
+    char const *why ;
+    if (!address_parse(&sender, opt_f, strlen(opt_f), dd, &why)) strerr_dief(EX_DATAERR, "invalid sender address ", opt_f, ": ", why) ;
+  }
+  else if (!stralloc_copyb(&sender, login.s, login.len)) die_nomem() ;
+
+  for (int i = 0 ; i < argc ; i++) addrcpts(argv[i], strlen(argv[i]), dd, "") ;
+
+  hasbody = read_header() ;
+  nfields = genalloc_len(field, &fields) ;
+  for (size_t i = 0 ; i < nfields ; i++)
+    if (is(i, "Resent-To") || is(i, "Resent-Cc") || is(i, "Resent-Bcc")) resent = 1 ;
+  if (opt_t)
+  {
+    /* RFC 5322 3.6.6: a resent message goes to its Resent- recipients */
+    static char const *const plain[] = { "To", "Cc", "Bcc", 0 } ;
+    static char const *const again[] = { "Resent-To", "Resent-Cc", "Resent-Bcc", 0 } ;
+    char const *const *names = resent ? again : plain ;
+    for (size_t i = 0 ; i < nfields ; i++)
+      for (char const *const *n = names ; *n ; n++)
+        if (is(i, *n))
+        {
+          size_t vlen ;
+          char const *v = value(i, &vlen) ;
+          char where[32] = " in " ;
+          strcpy(where + 4, *n) ;
+          strcat(where, ":") ;
+          addrcpts(v, vlen, dd, where) ;
+        }
+  }
+  if (!rcpts.len) strerr_dief(EX_DATAERR, "no recipients in the message's ", resent ? "Resent-To, Resent-Cc, Resent-Bcc" : "To, Cc, Bcc", " fields nor on the command line") ;
+
+  if (!qspawn_start(&queue)) strerr_diefusys(EX_TEMPFAIL, "start mm-queue: queue temporarily unavailable") ;
+  queue_started = 1 ;
+
+  for (size_t i = 0 ; i < nfields ; i++)
+  {
+    static char const *const addresslists[] = { "From", "Sender", "Reply-To", "To", "Cc", "Resent-From", "Resent-Sender", "Resent-Reply-To", "Resent-To", "Resent-Cc", 0 } ;
+    int done = 0 ;
+    if (is(i, "Bcc") || is(i, "Resent-Bcc")) continue ;  /* RFC 5322 3.6.3: blind copies stay blind */
+    for (char const *const *n = addresslists ; *n ; n++)
+      if (is(i, *n))
+      {
+        /* bare local parts would be meaningless once the mail leaves */
+        size_t vlen ;
+        char const *v = value(i, &vlen) ;
+        sa.len = 0 ;
+        if (rfc822_qualify(v, vlen, dd, &sa) > 0)
+        {
+          put(FIELDS(i), v - FIELDS(i)) ;
+          put(sa.s, sa.len) ;
+          done = 1 ;
+        }
+        break ;
+      }
+    if (!done) put(FIELDS(i), FIELD(i).len) ;
+  }
+
+  if (!hasfield("Date"))
+  {
+    char date[DATE822_LEN] ;
+    sa.len = 0 ;
+    if (!stralloc_catb(&sa, date, date822_fmt(date, time(0)))) die_nomem() ;
+    putfield("Date", &sa) ;
+  }
+  if (!hasfield("Message-ID"))
+  {
+    char fmt[UINT64_FMT] ;
+    char rnd[MSGID_RANDOM_LEN] ;
+    random_name(rnd, sizeof rnd) ;
+    sa.len = 0 ;
+    if (!stralloc_catb(&sa, "<", 1)
+     || !stralloc_catb(&sa, fmt, uint64_fmt(fmt, (uint64_t)time(0)))
+     || !stralloc_catb(&sa, ".", 1)
+     || !stralloc_catb(&sa, fmt, uint64_fmt(fmt, (uint64_t)getpid()))
+     || !stralloc_catb(&sa, ".", 1)
+     || !stralloc_catb(&sa, rnd, sizeof rnd)
+     || !stralloc_catb(&sa, "@", 1)
+     || !stralloc_cats(&sa, me)
+     || !stralloc_catb(&sa, ">", 1)) die_nomem() ;
+    putfield("Message-ID", &sa) ;
+  }
+  if (!hasfield("From"))
+  {
+    stralloc name = STRALLOC_ZERO ;
+    if (opt_F) { if (!stralloc_cats(&name, opt_F) || !stralloc_0(&name)) die_nomem() ; }
+    else gecosname(&name, pw) ;
+    sa.len = 0 ;
+    if (name.s[0])
+    {
+      phrase(&sa, name.s) ;
+      if (!stralloc_cats(&sa, " <") || !stralloc_catb(&sa, login.s, login.len - 1) || !stralloc_catb(&sa, ">", 1)) die_nomem() ;
+    }
+    else if (!stralloc_catb(&sa, login.s, login.len - 1)) die_nomem() ;
+    putfield("From", &sa) ;
+    stralloc_free(&name) ;
+  }
+  if (!hasfield("To") && !hasfield("Cc"))
+  {
+    sa.len = 0 ;
+    if (!stralloc_cats(&sa, "undisclosed-recipients:;")) die_nomem() ;
+    putfield("To", &sa) ;
+  }
+
+  put("\n", 1) ;
+  if (hasbody) { put(line.s, line.len) ; put("\n", 1) ; }
+  while (nextline()) { put(line.s, line.len) ; put("\n", 1) ; }
+
+  {
+    genalloc list = GENALLOC_ZERO ;  /* char const * */
+    unsigned int n ;
+    int code ;
+    for (size_t i = 0 ; i < rcpts.len ; i += strlen(rcpts.s + i) + 1)
+    {
+      char const *r = rcpts.s + i ;
+      if (!genalloc_append(char const *, &list, &r)) die_nomem() ;
+    }
+    n = genalloc_len(char const *, &list) ;
+    queue_started = 0 ;
+    code = qspawn_finish(&queue, opt_q ? "q" : "", sender.s, genalloc_s(char const *, &list), n, 0) ;
+    switch (code)
+    {
+      case 0 : return 0 ;
+      case EX_DATAERR : case EX_USAGE : case EX_NOPERM : case EX_CONFIG :
+        strerr_dief(code, qspawn_strerror(code)) ;
+      default :
+        strerr_dief(EX_TEMPFAIL, "queue temporarily unavailable") ;
+    }
+  }
+}
