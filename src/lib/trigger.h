@@ -4,6 +4,7 @@
 
 #define TRIGGER_NEW 'n'    /* a new message is in todo/ */
 #define TRIGGER_RUN 'q'    /* a queue run: everything now, holds too */
+#define TRIGGER_ONLINE 'o' /* the online state changed (mm-online) */
 
 /* Write c to the home's queue/lock/trigger fifo without blocking;
    silent when no mm-send listens. */
