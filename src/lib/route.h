@@ -1,0 +1,43 @@
+/* Routes: the ways out of this host (INTERNALS 8, mm-routes(5)). */
+#ifndef MM_ROUTE_H
+#define MM_ROUTE_H
+
+#include <stddef.h>
+#include <skalibs/stralloc.h>
+#include <skalibs/genalloc.h>
+
+typedef struct route_s route ;
+struct route_s
+{
+  stralloc name ;        /* NUL-terminated */
+  stralloc smarthost ;   /* "host" NUL-terminated, empty for direct MX */
+  unsigned int port ;    /* smarthost port, default 25 */
+  stralloc helo ;
+  int permanent ;
+  int last ;
+  stralloc domains ;     /* NUL-separated globs; empty = any */
+  stralloc allowrcpt, denyrcpt, allowsender, denysender, allowfrom, denyfrom ; /* NUL-separated globs */
+  int has_allowrcpt, has_allowsender, has_allowfrom ;  /* the allow file exists */
+} ;
+
+/* Load every route under control/routes/, in order (control/routes/order
+   first, then alphabetically), appending to routes (genalloc of route).
+   1 ok, 0 a malformed route (*why says which and why), -1 I/O (errno). */
+extern int routes_load (genalloc *routes, char const **why) ;
+extern void routes_free (genalloc *routes) ;
+
+/* 1 if the route is up: permanent, or queue/online/NAME exists. */
+extern int route_isonline (route const *r) ;
+
+/* 1 if the route may carry mail to rcpt (domains, allowrcpt, denyrcpt). */
+extern int route_serves (route const *r, char const *rcpt) ;
+/* 1 if it may carry mail with this return path ("" is <>, matched as "<>"). */
+extern int route_allows_sender (route const *r, char const *sender) ;
+/* 1 if it may carry a message whose From: addresses are these (n
+   NUL-terminated strings in froms); no From: counts as one empty address. */
+extern int route_allows_from (route const *r, char const *froms, size_t len) ;
+
+/* Case-insensitive glob match with * and ?. */
+extern int route_glob (char const *pattern, char const *s) ;
+
+#endif
