@@ -40,4 +40,16 @@ extern int route_allows_from (route const *r, char const *froms, size_t len) ;
 /* Case-insensitive glob match with * and ?. */
 extern int route_glob (char const *pattern, char const *s) ;
 
+/* The route named name in routes, or NULL. */
+extern route *routes_find (genalloc const *routes, char const *name) ;
+
+/* sa = "control/routes/NAME/file", NUL-terminated (a path relative to the
+   home, for the control_* functions). 1 ok, 0 ENOMEM. */
+extern int route_file (stralloc *sa, route const *r, char const *file) ;
+
+/* 1 if name may name a route: 1 to ROUTE_NAME_MAX letters, digits, '.',
+   '_', '-' and '+', not starting with '.' or '-'. */
+#define ROUTE_NAME_MAX 64
+extern int route_name_valid (char const *name) ;
+
 #endif
