@@ -1,0 +1,1428 @@
+/* mm-remote: the SMTP client for one destination. mm-send runs it as the
+   remote user for one route and one destination host; it reads queued
+   messages (it can read queue/mess, nothing else of the queue), sends
+   them all over one connection with PIPELINING, and CHUNKING where the
+   server offers it, and reports one result per recipient (INTERNALS 8.3).
+   It holds the route's AUTH secret; it cannot write the queue. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sysexits.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <skalibs/allreadwrite.h>
+#include <skalibs/buffer.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/genalloc.h>
+#include <skalibs/iopause.h>
+#include <skalibs/ip46.h>
+#include <skalibs/socket.h>
+#include <skalibs/stralloc.h>
+#include <skalibs/strerr.h>
+#include <skalibs/tai.h>
+#include <skalibs/types.h>
+#include "base64.h"
+#include "control.h"
+#include "dns.h"
+#include "home.h"
+#include "md5.h"
+#include "queuefile.h"
+#include "rewrite.h"
+#include "route.h"
+#include "smtpio.h"
+
+#define USAGE "mm-remote route destination"
+
+#define PORT_SMTP 25              /* RFC 5321 4.5.4.2 */
+#define REPLYLINE_MAX 2048        /* RFC 5321 4.5.3.1.5 says 512; be lenient, cut beyond */
+#define REPLYLINES_MAX 200        /* a reply longer than this is junk */
+#define TIMEOUT_CONNECT 60
+#define TIMEOUT_REPLY 300         /* RFC 5321 4.5.3.2: 5 minutes for most replies */
+#define TIMEOUT_DATA 600          /* RFC 5321 4.5.3.2.6: 10 minutes after the end of data */
+#define OUT_LOW 65536             /* refill the output when less is waiting */
+#define INFLIGHT_MAX 256          /* messages sent and not yet answered */
+#define IDLE_RECONNECTS 3         /* reconnections when the server hung up between messages */
+#define AUTH_SECRET_MAX 1024
+
+/* ------------------------------------------------------------ the setting */
+
+static char const *routename ;
+static char const *destination ;
+static route *rt ;
+static genalloc routes = GENALLOC_ZERO ;
+static rewrite rw = REWRITE_ZERO ;
+static unsigned long tconnect = TIMEOUT_CONNECT, treply = TIMEOUT_REPLY, tdata = TIMEOUT_DATA ;
+static unsigned int directport = PORT_SMTP ;
+static stralloc authmechs = STRALLOC_ZERO ;   /* NUL-separated, upper case */
+static stralloc authuser = STRALLOC_ZERO ;
+static stralloc authsecret = STRALLOC_ZERO ;
+
+/* where we are connected, for the log and the result texts */
+static stralloc peer = STRALLOC_ZERO ;        /* "host[ip]" */
+
+static void logline (char const *a, char const *b, char const *c, char const *d)
+{
+  strerr_warn(PROG, ": ", routename, " ", peer.len ? peer.s : destination, ": ", a, b, c, d) ;
+}
+
+static void nomem (void) gccattr_noreturn ;
+static void nomem (void)
+{
+  strerr_diefu1sys(EX_TEMPFAIL, "allocate memory") ;
+}
+
+/* ------------------------------------------------------------ messages */
+
+typedef struct jrcpt_s jrcpt ;
+struct jrcpt_s
+{
+  size_t addr ;     /* offset in job.sa */
+  char result ;     /* 0 pending, 'K', 'Z', 'D' */
+  int accepted ;    /* RCPT got 2xx */
+  size_t text ;     /* offset in job.texts */
+} ;
+
+typedef struct job_s job ;
+struct job_s
+{
+  stralloc sa ;          /* id \0 sender \0 rcpts \0 ... */
+  size_t sender ;
+  genalloc rcpts ;       /* jrcpt */
+  stralloc texts ;
+  char *map ;            /* the whole queue file, mapped */
+  size_t maplen ;
+  char const *body ;     /* after the header section */
+  size_t bodylen ;
+  stralloc header ;      /* the header section, rewritten */
+  stralloc xsender ;     /* the envelope sender, rewritten */
+  uint64_t wiresize ;    /* bytes with CRLF line ends */
+  int eightbit, utf8 ;
+  int mailfailed ;       /* MAIL got no 2xx: every recipient gets its reply */
+  char mailresult ;
+  size_t mailtext ;
+  unsigned int naccepted ;
+  unsigned int stage ;   /* next command to send without PIPELINING: 0 MAIL, 1..n RCPT, n+1 DATA/BDAT */
+  /* the data on its way out */
+  int part ;             /* 0 header, 1 body, 2 the end */
+  size_t pos ;
+  int bol ;
+  uint64_t termend ;     /* output offset just past the end of data; 0 = not queued */
+} ;
+
+#define JOB_ID(j) ((j)->sa.s)
+#define JOB_RCPT(j, i) (genalloc_s(jrcpt, &(j)->rcpts) + (i))
+#define JOB_NRCPTS(j) genalloc_len(jrcpt, &(j)->rcpts)
+
+/* A queue of pointers, for jobs waiting and jobs in flight. */
+typedef struct jobq_s jobq ;
+struct jobq_s
+{
+  genalloc q ;   /* job * */
+  size_t head ;
+} ;
+#define JOBQ_ZERO { .q = GENALLOC_ZERO, .head = 0 }
+
+static size_t jobq_len (jobq const *q) { return genalloc_len(job *, &q->q) - q->head ; }
+static job *jobq_first (jobq const *q) { return jobq_len(q) ? genalloc_s(job *, &q->q)[q->head] : 0 ; }
+static job *jobq_at (jobq const *q, size_t i) { return genalloc_s(job *, &q->q)[q->head + i] ; }
+static void jobq_push (jobq *q, job *j) { if (!genalloc_append(job *, &q->q, &j)) nomem() ; }
+static job *jobq_pop (jobq *q)
+{
+  job *j = jobq_first(q) ;
+  if (!j) return 0 ;
+  if (++q->head == genalloc_len(job *, &q->q)) { q->head = 0 ; genalloc_setlen(job *, &q->q, 0) ; }
+  return j ;
+}
+
+static jobq waiting = JOBQ_ZERO ;    /* read from mm-send, not started */
+static jobq inflight = JOBQ_ZERO ;   /* commands sent, not finished */
+
+static char buffer_1_buf[BUFFER_OUTSIZE] ;
+static buffer results = BUFFER_INIT(&buffer_write, 1, buffer_1_buf, sizeof buffer_1_buf) ;
+
+static void job_free (job *j)
+{
+  if (j->map) munmap(j->map, j->maplen) ;
+  stralloc_free(&j->sa) ;
+  genalloc_free(jrcpt, &j->rcpts) ;
+  stralloc_free(&j->texts) ;
+  stralloc_free(&j->header) ;
+  stralloc_free(&j->xsender) ;
+  free(j) ;
+}
+
+static void rcpt_set (job *j, size_t i, char result, char const *text)
+{
+  jrcpt *r = JOB_RCPT(j, i) ;
+  if (r->result) return ;
+  r->result = result ;
+  r->text = j->texts.len ;
+  if (!stralloc_cats(&j->texts, text) || !stralloc_0(&j->texts)) nomem() ;
+}
+
+/* Every recipient without a result gets this one. */
+static void job_setall (job *j, char result, char const *text)
+{
+  for (size_t i = 0 ; i < JOB_NRCPTS(j) ; i++) rcpt_set(j, i, result, text) ;
+}
+
+/* Write the job's results to mm-send, log a line, free it. */
+static void job_report (job *j)
+{
+  unsigned int k = 0, z = 0, d = 0 ;
+  char const *last = "" ;
+  for (size_t i = 0 ; i < JOB_NRCPTS(j) ; i++)
+  {
+    jrcpt *r = JOB_RCPT(j, i) ;
+    char res[1] ;
+    if (!r->result) { r->result = 'Z' ; r->text = j->texts.len ; if (!stralloc_catb(&j->texts, "4.3.0 no result\0", 16)) nomem() ; }
+    res[0] = r->result ;
+    if (r->result == 'K') k++ ; else if (r->result == 'Z') z++ ; else d++ ;
+    last = j->texts.s + r->text ;
+    if (buffer_put(&results, JOB_ID(j), strlen(JOB_ID(j)) + 1) < 0
+     || buffer_put(&results, j->sa.s + r->addr, strlen(j->sa.s + r->addr) + 1) < 0
+     || buffer_put(&results, res, 1) < 0
+     || buffer_put(&results, j->texts.s + r->text, strlen(j->texts.s + r->text) + 1) < 0)
+      strerr_diefu1sys(EX_TEMPFAIL, "write results") ;
+  }
+  if (!buffer_flush(&results)) strerr_diefu1sys(EX_TEMPFAIL, "write results") ;
+  {
+    char fk[UINT_FMT], fn[UINT_FMT] ;
+    fk[uint_fmt(fk, k)] = 0 ;
+    fn[uint_fmt(fn, k + z + d)] = 0 ;
+    if (k == k + z + d) logline("msg ", JOB_ID(j), ": accepted: ", last) ;
+    else
+    {
+      static stralloc sa = STRALLOC_ZERO ;
+      sa.len = 0 ;
+      if (!stralloc_cats(&sa, ": ") || !stralloc_cats(&sa, fk) || !stralloc_cats(&sa, " of ") || !stralloc_cats(&sa, fn)
+       || !stralloc_cats(&sa, " recipients accepted, last result: ") || !stralloc_cats(&sa, last) || !stralloc_0(&sa)) nomem() ;
+      logline("msg ", JOB_ID(j), sa.s, "") ;
+    }
+  }
+  job_free(j) ;
+}
+
+/* ------------------------------------------------------------ requests from mm-send */
+
+static stralloc reqbuf = STRALLOC_ZERO ;
+static int reqeof = 0 ;
+
+static int isdigits (char const *s)
+{
+  if (!*s) return 0 ;
+  for (; *s ; s++) if (*s < '0' || *s > '9') return 0 ;
+  return 1 ;
+}
+
+/* Take every complete request out of reqbuf. */
+static void requests_parse (void)
+{
+  size_t start = 0 ;
+  for (;;)
+  {
+    size_t p = start, fields = 0 ;
+    job *j ;
+    /* id, sender (maybe empty), recipients, then an empty field */
+    for (;;)
+    {
+      char const *nul = memchr(reqbuf.s + p, 0, reqbuf.len - p) ;
+      size_t end ;
+      int empty ;
+      if (!nul) goto out ;
+      end = nul - reqbuf.s ;
+      empty = end == p ;
+      fields++ ;
+      p = end + 1 ;
+      if (fields > 2 && empty) break ;
+    }
+    j = calloc(1, sizeof *j) ;
+    if (!j) nomem() ;
+    if (!stralloc_catb(&j->sa, reqbuf.s + start, p - start)) nomem() ;
+    {
+      size_t q = strlen(j->sa.s) + 1 ;
+      j->sender = q ;
+      q += strlen(j->sa.s + q) + 1 ;
+      while (q < j->sa.len && j->sa.s[q])
+      {
+        jrcpt r = { .addr = q, .result = 0, .accepted = 0, .text = 0 } ;
+        if (!genalloc_append(jrcpt, &j->rcpts, &r)) nomem() ;
+        q += strlen(j->sa.s + q) + 1 ;
+      }
+    }
+    start = p ;
+    if (!JOB_NRCPTS(j)) { job_free(j) ; continue ; }
+    if (!isdigits(JOB_ID(j)))
+    {
+      job_setall(j, 'Z', "4.3.0 mm-remote: bad message id in the request") ;
+      job_report(j) ;
+      continue ;
+    }
+    jobq_push(&waiting, j) ;
+  }
+ out:
+  if (start)
+  {
+    memmove(reqbuf.s, reqbuf.s + start, reqbuf.len - start) ;
+    reqbuf.len -= start ;
+  }
+}
+
+/* Read what mm-send has written. 1 something or EOF, 0 nothing now. */
+static int requests_read (void)
+{
+  char buf[8192] ;
+  ssize_t r ;
+  if (reqeof) return 0 ;
+  r = fd_read(0, buf, sizeof buf) ;
+  if (r < 0)
+  {
+    if (errno == EAGAIN || errno == EINTR) return 0 ;
+    strerr_diefu1sys(EX_TEMPFAIL, "read requests") ;
+  }
+  if (!r)
+  {
+    reqeof = 1 ;
+    if (reqbuf.len) strerr_warnw1x("a partial request at the end of the input was ignored") ;
+    return 1 ;
+  }
+  if (!stralloc_catb(&reqbuf, buf, r)) nomem() ;
+  requests_parse() ;
+  return 1 ;
+}
+
+/* Until EOF: every request gets this result (no connection possible). */
+static void fail_everything (char result, char const *text)
+{
+  job *j ;
+  for (;;)
+  {
+    while ((j = jobq_pop(&waiting))) { job_setall(j, result, text) ; job_report(j) ; }
+    if (reqeof) break ;
+    {
+      iopause_fd x = { .fd = 0, .events = IOPAUSE_READ, .revents = 0 } ;
+      if (iopause_g(&x, 1, &tain_infinite) < 0 && errno != EINTR) strerr_diefu1sys(EX_TEMPFAIL, "iopause") ;
+    }
+    requests_read() ;
+  }
+}
+
+/* ------------------------------------------------------------ the connection */
+
+static int sock = -1 ;
+static char sinbuf[BUFFER_INSIZE] ;
+static buffer sin ;
+static stralloc out = STRALLOC_ZERO ;   /* commands and data to send */
+static size_t outpos = 0 ;
+static uint64_t outqueued = 0, outwritten = 0 ;   /* totals, for "may have been delivered" */
+static tain lastio ;
+static smtpio_line rline = SMTPIO_LINE_ZERO ;
+
+/* what the server offers (EHLO) */
+static int esmtp, pipelining, chunking, eightbitmime, smtputf8, hassize ;
+static uint64_t maxsize ;
+static stralloc authoffered = STRALLOC_ZERO ;   /* " MECH MECH " */
+
+typedef struct reply_s reply ;
+struct reply_s
+{
+  unsigned int code ;
+  unsigned int nlines ;
+  stralloc text ;       /* "550 5.1.1 first line second line" */
+  stralloc lines ;      /* each line's text after the code, NUL-terminated */
+} ;
+static reply rep = { .code = 0, .nlines = 0, .text = STRALLOC_ZERO, .lines = STRALLOC_ZERO } ;
+
+static void out_put (char const *s, size_t n)
+{
+  if (!stralloc_catb(&out, s, n)) nomem() ;
+  outqueued += n ;
+}
+static void out_puts (char const *s) { out_put(s, strlen(s)) ; }
+static size_t out_pending (void) { return out.len - outpos ; }
+
+/* Write what we can without blocking. 1 ok, 0 error. */
+static int out_write (void)
+{
+  while (outpos < out.len)
+  {
+    ssize_t w = fd_write(sock, out.s + outpos, out.len - outpos) ;
+    if (w < 0) return errno == EAGAIN || errno == EINTR ;
+    outpos += w ;
+    outwritten += w ;
+    tain_copynow(&lastio) ;
+  }
+  out.len = outpos = 0 ;
+  return 1 ;
+}
+
+/* Feed the bytes in sin to the reply being assembled. 1 a complete
+   reply in rep, 0 need more, -1 junk from the server (errno EPROTO). */
+static int reply_take (void)
+{
+  while (!buffer_isempty(&sin))
+  {
+    struct iovec v[2] ;
+    size_t n, used ;
+    char const *s ;
+    buffer_rpeek(&sin, v) ;
+    s = v[0].iov_base ; n = v[0].iov_len ;
+    if (!n) { s = v[1].iov_base ; n = v[1].iov_len ; }
+    used = smtpio_line_feed(&rline, s, n, REPLYLINE_MAX, SMTPIO_ANYLF) ;
+    if (used == (size_t)-1) nomem() ;
+    buffer_rseek(&sin, used) ;
+    if (!rline.done) continue ;
+    {
+      char const *l = rline.text.s ;
+      size_t len = rline.text.len ;
+      unsigned int code ;
+      if (len < 3 || l[0] < '2' || l[0] > '5' || l[1] < '0' || l[1] > '9' || l[2] < '0' || l[2] > '9'
+       || (len > 3 && l[3] != ' ' && l[3] != '-') || (rline.flags & SMTPIO_NUL)) return (errno = EPROTO, -1) ;
+      code = (l[0] - '0') * 100 + (l[1] - '0') * 10 + (l[2] - '0') ;
+      if (!rep.nlines)
+      {
+        rep.code = code ;
+        rep.text.len = rep.lines.len = 0 ;
+        if (!stralloc_catb(&rep.text, l, 3)) nomem() ;
+      }
+      else if (code != rep.code) return (errno = EPROTO, -1) ;
+      if (++rep.nlines > REPLYLINES_MAX) return (errno = EPROTO, -1) ;
+      if (len > 4)
+      {
+        if (!stralloc_catb(&rep.text, " ", 1) || !stralloc_catb(&rep.text, l + 4, len - 4)) nomem() ;
+        if (!stralloc_catb(&rep.lines, l + 4, len - 4)) nomem() ;
+      }
+      if (!stralloc_0(&rep.lines)) nomem() ;
+      if (len > 3 && l[3] == '-') continue ;
+      if (!stralloc_0(&rep.text)) nomem() ;
+      rep.text.len-- ;
+      /* a result text is one line: no control characters */
+      for (size_t i = 0 ; i < rep.text.len ; i++)
+        if ((unsigned char)rep.text.s[i] < 32 || rep.text.s[i] == 127) rep.text.s[i] = ' ' ;
+      rep.nlines = 0 ;
+      return 1 ;
+    }
+  }
+  return 0 ;
+}
+
+static char const *connerr = 0 ;   /* why the last connection failed */
+static stralloc connerrsa = STRALLOC_ZERO ;
+
+static void setconnerr3 (char const *a, char const *b, char const *c)
+{
+  connerrsa.len = 0 ;
+  if (!stralloc_cats(&connerrsa, a) || !stralloc_cats(&connerrsa, b) || !stralloc_cats(&connerrsa, c) || !stralloc_0(&connerrsa)) nomem() ;
+  connerr = connerrsa.s ;
+}
+#define setconnerr(a, b) setconnerr3(a, b, "")
+
+/* Wait for one reply, sending what is queued first. 1 ok (rep), 0 failed (connerr set). */
+static int reply_get (unsigned long secs)
+{
+  tain deadline ;
+  tain_now_g() ;
+  tain_addsec_g(&deadline, secs) ;
+  for (;;)
+  {
+    int r = reply_take() ;
+    iopause_fd x = { .fd = sock, .events = IOPAUSE_READ, .revents = 0 } ;
+    if (r > 0) return 1 ;
+    if (r < 0) { setconnerr("4.5.0 protocol error: the server sent junk: ", peer.s) ; return 0 ; }
+    if (out_pending()) x.events |= IOPAUSE_WRITE ;
+    r = iopause_g(&x, 1, &deadline) ;
+    if (r < 0) { if (errno == EINTR) continue ; strerr_diefu1sys(EX_TEMPFAIL, "iopause") ; }
+    if (!r) { setconnerr("4.4.2 timeout waiting for a reply from ", peer.s) ; return 0 ; }
+    if (x.revents & IOPAUSE_WRITE && !out_write()) { setconnerr("4.4.2 connection lost: ", peer.s) ; return 0 ; }
+    if (x.revents & (IOPAUSE_READ | IOPAUSE_EXCEPT))
+    {
+      ssize_t n = buffer_fill(&sin) ;
+      if (n > 0) continue ;
+      if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue ;
+      setconnerr("4.4.2 connection lost: ", peer.s) ;
+      return 0 ;
+    }
+  }
+}
+
+/* The text of a result from the server's reply. */
+static char const *said (void)
+{
+  static stralloc sa = STRALLOC_ZERO ;
+  sa.len = 0 ;
+  if (!stralloc_cats(&sa, peer.s) || !stralloc_cats(&sa, " said: ") || !stralloc_catb(&sa, rep.text.s, rep.text.len) || !stralloc_0(&sa)) nomem() ;
+  /* mm-send wants the enhanced status code first */
+  {
+    static stralloc full = STRALLOC_ZERO ;
+    char cls = '0' + rep.code / 100 ;
+    char const *t = rep.text.s ;
+    full.len = 0 ;
+    if (rep.text.len > 9 && t[4] == cls && t[5] == '.' && t[6] >= '0' && t[6] <= '9')
+    {
+      /* the server gave one: "550 5.1.1 ..." */
+      size_t n = 4 ;
+      while (n < rep.text.len && t[n] != ' ') n++ ;
+      if (!stralloc_catb(&full, t + 4, n - 4)) nomem() ;
+    }
+    else
+    {
+      char code[5] = { cls, '.', '0', '.', '0' } ;
+      if (!stralloc_catb(&full, code, 5)) nomem() ;
+    }
+    if (!stralloc_catb(&full, " ", 1) || !stralloc_cat(&full, &sa)) nomem() ;
+    return full.s ;
+  }
+}
+
+static char resultof (unsigned int code)
+{
+  return code >= 200 && code < 300 ? 'K' : code >= 500 ? 'D' : 'Z' ;
+}
+
+static void closeconn (void)
+{
+  if (sock >= 0) fd_close(sock) ;
+  sock = -1 ;
+  out.len = outpos = 0 ;
+  rline.done = 1 ;
+  rep.nlines = 0 ;
+}
+
+/* Connect to ip:port and read the greeting. 1 ok, 0 failed (connerr). */
+static int connect_to (ip46 const *ip, uint16_t port)
+{
+  tain deadline ;
+  sock = socket_tcp46_nbcoe(ip46_is6(ip)) ;
+  if (sock < 0) { setconnerr("4.4.1 cannot create a socket: ", strerror(errno)) ; return 0 ; }
+  tain_now_g() ;
+  tain_addsec_g(&deadline, tconnect) ;
+  if (!socket_deadlineconnstamp46_g(sock, ip, port, &deadline))
+  {
+    int e = errno ;
+    if (e == ETIMEDOUT) setconnerr("4.4.1 connection timed out: ", peer.s) ;
+    else if (e == ECONNREFUSED) setconnerr("4.4.1 connection refused: ", peer.s) ;
+    else
+    {
+      setconnerr3("4.4.1 cannot connect to ", peer.s, ": ") ;
+      connerrsa.len-- ;
+      if (!stralloc_cats(&connerrsa, strerror(e)) || !stralloc_0(&connerrsa)) nomem() ;
+      connerr = connerrsa.s ;
+    }
+    closeconn() ;
+    return 0 ;
+  }
+  buffer_init(&sin, &buffer_read, sock, sinbuf, sizeof sinbuf) ;
+  rline.done = 1 ; rep.nlines = 0 ;
+  outqueued = outwritten = 0 ;
+  tain_copynow(&lastio) ;
+  if (!reply_get(treply)) { closeconn() ; return 0 ; }
+  if (rep.code != 220)
+  {
+    setconnerr("4.4.1 refused at the greeting: ", said()) ;
+    closeconn() ;
+    return 0 ;
+  }
+  return 1 ;
+}
+
+static void noextensions (void)
+{
+  pipelining = chunking = eightbitmime = smtputf8 = hassize = 0 ;
+  maxsize = 0 ;
+  if (!stralloc_copyb(&authoffered, " ", 1) || !stralloc_0(&authoffered)) nomem() ;
+  authoffered.len-- ;
+}
+
+static void ehlo_parse (void)
+{
+  size_t i = 0 ;
+  unsigned int n = 0 ;
+  noextensions() ;
+  for (; i < rep.lines.len ; i += strlen(rep.lines.s + i) + 1, n++)
+  {
+    char const *l = rep.lines.s + i ;
+    size_t kw = 0 ;
+    if (!n) continue ;  /* the greeting line */
+    while (l[kw] && l[kw] != ' ' && l[kw] != '=') kw++ ;
+#define IS(s) (kw == sizeof(s) - 1 && !strncasecmp(l, s, kw))
+    if (IS("PIPELINING")) pipelining = 1 ;       /* RFC 2920 */
+    else if (IS("CHUNKING")) chunking = 1 ;      /* RFC 3030 */
+    else if (IS("8BITMIME")) eightbitmime = 1 ;  /* RFC 6152 */
+    else if (IS("SMTPUTF8")) smtputf8 = 1 ;      /* RFC 6531 */
+    else if (IS("SIZE"))                         /* RFC 1870 */
+    {
+      uint64_t u = 0 ;
+      hassize = 1 ;
+      if (l[kw] == ' ' && uint64_scan(l + kw + 1, &u)) maxsize = u ;
+    }
+    else if (IS("AUTH"))                         /* RFC 4954; "AUTH=" is an old form */
+    {
+      if (!stralloc_cats(&authoffered, l + kw + 1) || !stralloc_catb(&authoffered, " ", 1)) nomem() ;
+    }
+#undef IS
+  }
+  for (i = 0 ; i < authoffered.len ; i++)
+    if (authoffered.s[i] >= 'a' && authoffered.s[i] <= 'z') authoffered.s[i] -= 'a' - 'A' ;
+  if (!stralloc_0(&authoffered)) nomem() ;
+  authoffered.len-- ;
+}
+
+/* 1 ok, 0 failed (connerr) */
+static int helo (void)
+{
+  out_puts("EHLO ") ; out_puts(rt->helo.s) ; out_puts("\r\n") ;
+  if (!reply_get(treply)) return 0 ;
+  if (rep.code == 250)
+  {
+    esmtp = 1 ;
+    ehlo_parse() ;
+    return 1 ;
+  }
+  if (rep.code < 500) { setconnerr("4.4.1 EHLO refused: ", said()) ; return 0 ; }
+  /* RFC 5321 3.2: an old server, fall back to HELO */
+  esmtp = 0 ;
+  noextensions() ;
+  out_puts("HELO ") ; out_puts(rt->helo.s) ; out_puts("\r\n") ;
+  if (!reply_get(treply)) return 0 ;
+  if (rep.code != 250) { setconnerr("4.4.1 HELO refused: ", said()) ; return 0 ; }
+  return 1 ;
+}
+
+static void b64line (char const *s, size_t n)
+{
+  stralloc sa = STRALLOC_ZERO ;
+  if (!base64_cat(&sa, s, n)) nomem() ;
+  out_put(sa.s, sa.len) ;
+  out_puts("\r\n") ;
+  stralloc_free(&sa) ;
+}
+
+/* 1 authenticated or no AUTH wanted/offered, 0 connection trouble
+   (connerr), -1 the server refused the credentials (connerr) */
+static int auth (void)
+{
+  char const *mech = 0 ;
+  char want[32] ;
+  size_t i ;
+  if (!authmechs.len) return 1 ;
+  for (i = 0 ; i < authmechs.len ; i += strlen(authmechs.s + i) + 1)
+  {
+    size_t n = strlen(authmechs.s + i) ;
+    if (n + 3 > sizeof want) continue ;
+    want[0] = ' ' ; memcpy(want + 1, authmechs.s + i, n) ; want[n+1] = ' ' ; want[n+2] = 0 ;
+    if (strstr(authoffered.s, want)) { mech = authmechs.s + i ; break ; }
+  }
+  if (!mech)
+  {
+    logline("warning: the server offers none of the AUTH mechanisms in authmech; sending without AUTH", "", "", "") ;
+    return 1 ;
+  }
+  if (!strcmp(mech, "PLAIN"))   /* RFC 4616: authzid NUL authcid NUL passwd */
+  {
+    stralloc sa = STRALLOC_ZERO ;
+    if (!stralloc_catb(&sa, "\0", 1) || !stralloc_cat(&sa, &authuser) || !stralloc_catb(&sa, "\0", 1) || !stralloc_cat(&sa, &authsecret)) nomem() ;
+    out_puts("AUTH PLAIN ") ;
+    b64line(sa.s, sa.len) ;
+    stralloc_free(&sa) ;
+    if (!reply_get(treply)) return 0 ;
+  }
+  else if (!strcmp(mech, "LOGIN"))   /* draft-murchison-sasl-login */
+  {
+    out_puts("AUTH LOGIN\r\n") ;
+    if (!reply_get(treply)) return 0 ;
+    if (rep.code == 334)
+    {
+      b64line(authuser.s, authuser.len) ;
+      if (!reply_get(treply)) return 0 ;
+      if (rep.code == 334)
+      {
+        b64line(authsecret.s, authsecret.len) ;
+        if (!reply_get(treply)) return 0 ;
+      }
+    }
+  }
+  else   /* CRAM-MD5, RFC 2195 */
+  {
+    out_puts("AUTH CRAM-MD5\r\n") ;
+    if (!reply_get(treply)) return 0 ;
+    if (rep.code == 334)
+    {
+      stralloc chal = STRALLOC_ZERO, resp = STRALLOC_ZERO ;
+      unsigned char digest[MD5_DIGEST] ;
+      char const *b = rep.text.s + 3 ;
+      while (*b == ' ') b++ ;
+      if (!base64_decode_cat(&chal, b, strlen(b)))
+      {
+        if (errno == ENOMEM) nomem() ;
+        out_puts("*\r\n") ;   /* RFC 4954 4: cancel */
+        reply_get(treply) ;
+        setconnerr("4.7.0 the server's CRAM-MD5 challenge is not base64: ", peer.s) ;
+        stralloc_free(&chal) ;
+        return -1 ;
+      }
+      hmac_md5(authsecret.s, authsecret.len, chal.s, chal.len, digest) ;
+      if (!stralloc_copy(&resp, &authuser) || !stralloc_catb(&resp, " ", 1)) nomem() ;
+      for (i = 0 ; i < MD5_DIGEST ; i++)
+      {
+        char hex[2] = { "0123456789abcdef"[digest[i] >> 4], "0123456789abcdef"[digest[i] & 15] } ;
+        if (!stralloc_catb(&resp, hex, 2)) nomem() ;
+      }
+      b64line(resp.s, resp.len) ;
+      stralloc_free(&chal) ;
+      stralloc_free(&resp) ;
+      if (!reply_get(treply)) return 0 ;
+    }
+  }
+  if (rep.code == 235) { logline("authenticated as ", authuser.s, " with ", mech) ; return 1 ; }
+  setconnerr("4.7.8 authentication failed: ", said()) ;
+  logline("error: authentication as ", authuser.s, " with ", mech) ;
+  logline("error: ", connerr, "", "") ;
+  return -1 ;
+}
+
+/* ------------------------------------------------------------ sending messages */
+
+/* Expected replies, in the order the commands went out. */
+#define E_MAIL 'M'
+#define E_RCPT 'R'
+#define E_DATA 'D'
+#define E_DATAEND 'E'
+#define E_BDAT 'B'
+#define E_RSET 'S'
+
+typedef struct expect_s expect ;
+struct expect_s
+{
+  char kind ;
+  job *j ;
+  size_t rcpt ;
+} ;
+static genalloc expects = GENALLOC_ZERO ;
+static size_t ehead = 0 ;
+
+static size_t nexpect (void) { return genalloc_len(expect, &expects) - ehead ; }
+static void expect_push (char kind, job *j, size_t rcpt)
+{
+  expect e = { .kind = kind, .j = j, .rcpt = rcpt } ;
+  if (!genalloc_append(expect, &expects, &e)) nomem() ;
+}
+static expect *expect_first (void) { return nexpect() ? genalloc_s(expect, &expects) + ehead : 0 ; }
+static void expect_pop (void)
+{
+  if (++ehead == genalloc_len(expect, &expects)) { ehead = 0 ; genalloc_setlen(expect, &expects, 0) ; }
+}
+
+static job *sending = 0 ;    /* its commands are going out (without PIPELINING, one by one) */
+static job *datajob = 0 ;    /* its data is going out */
+static job *await354 = 0 ;   /* DATA sent, 354 not yet seen: nothing may follow */
+
+static int has8bit (char const *s, size_t n)
+{
+  for (size_t i = 0 ; i < n ; i++) if ((unsigned char)s[i] >= 128) return 1 ;
+  return 0 ;
+}
+
+static uint64_t crlfsize (char const *s, size_t n)
+{
+  uint64_t lines = 0 ;
+  char const *end = s + n ;
+  while (s < end)
+  {
+    char const *lf = memchr(s, '\n', end - s) ;
+    if (!lf) break ;
+    lines++ ;
+    s = lf + 1 ;
+  }
+  return n + lines ;
+}
+
+/* Map the message, rewrite its header and envelope sender, check the
+   limits. 1 ready, 0 finished already (result set). */
+static int job_prepare (job *j)
+{
+  stralloc path = STRALLOC_ZERO ;
+  struct stat st ;
+  uint64_t len ;
+  size_t hl ;
+  char const *msg ;
+  int fd ;
+  if (!stralloc_cats(&path, "queue/mess/") || !stralloc_cats(&path, JOB_ID(j)) || !stralloc_0(&path)) nomem() ;
+  fd = open(path.s, O_RDONLY | O_CLOEXEC) ;
+  stralloc_free(&path) ;
+  if (fd < 0)
+  {
+    job_setall(j, 'Z', errno == ENOENT ? "4.3.0 mm-remote: the message is no longer in the queue" : "4.3.0 mm-remote: cannot open the queue file") ;
+    return 0 ;
+  }
+  if (fstat(fd, &st) < 0 || st.st_size < MESS_HEADER_LEN) goto bad ;
+  j->maplen = st.st_size ;
+  j->map = mmap(0, j->maplen, PROT_READ, MAP_PRIVATE, fd, 0) ;
+  if (j->map == MAP_FAILED) { j->map = 0 ; goto bad ; }
+  fd_close(fd) ;
+  fd = -1 ;
+  if (!qfile_header_scan(j->map, &len) || len > (uint64_t)st.st_size - MESS_HEADER_LEN) goto bad ;
+  msg = j->map + MESS_HEADER_LEN ;
+  hl = header_length(msg, len) ;
+  if (rewrite_header(&rw, msg, hl, &j->header) < 0) nomem() ;
+  j->body = msg + hl ;
+  j->bodylen = len - hl ;
+  if (rewrite_address(&rw, j->sa.s + j->sender, strlen(j->sa.s + j->sender), &j->xsender) < 0) nomem() ;
+  j->wiresize = crlfsize(j->header.s, j->header.len) + crlfsize(j->body, j->bodylen) ;
+  if (len && msg[len-1] != '\n') j->wiresize += 2 ;
+  j->eightbit = has8bit(j->header.s, j->header.len) || has8bit(j->body, j->bodylen) ;
+  j->utf8 = has8bit(j->xsender.s, j->xsender.len) ;
+  for (size_t i = 0 ; i < JOB_NRCPTS(j) ; i++)
+    if (has8bit(j->sa.s + JOB_RCPT(j, i)->addr, strlen(j->sa.s + JOB_RCPT(j, i)->addr))) j->utf8 = 1 ;
+  if (hassize && maxsize && j->wiresize > maxsize)
+  {
+    static stralloc sa = STRALLOC_ZERO ;
+    char fmt[UINT64_FMT] ;
+    fmt[uint64_fmt(fmt, maxsize)] = 0 ;
+    sa.len = 0 ;
+    if (!stralloc_cats(&sa, "5.3.4 message too big for ") || !stralloc_cats(&sa, peer.s)
+     || !stralloc_cats(&sa, " (it takes at most ") || !stralloc_cats(&sa, fmt) || !stralloc_cats(&sa, " bytes)") || !stralloc_0(&sa)) nomem() ;
+    job_setall(j, 'D', sa.s) ;
+    return 0 ;
+  }
+  if (j->utf8 && !smtputf8)
+  {
+    job_setall(j, 'D', "5.6.7 non-ASCII address, and the server does not offer SMTPUTF8 (RFC 6531)") ;
+    return 0 ;
+  }
+  j->part = 0 ; j->pos = 0 ; j->bol = 1 ;
+  return 1 ;
+ bad:
+  if (fd >= 0) fd_close(fd) ;
+  job_setall(j, 'Z', "4.3.0 mm-remote: cannot read the queue file") ;
+  return 0 ;
+}
+
+/* Queue up to about max bytes of the data, CRLF line ends, dot-stuffed
+   unless for BDAT. 1 when the whole data is queued. */
+static int stream (job *j, size_t max, int stuff)
+{
+  while (max && j->part < 2)
+  {
+    char const *s = j->part ? j->body : j->header.s ;
+    size_t n = j->part ? j->bodylen : j->header.len ;
+    while (j->pos < n && max)
+    {
+      char const *p = s + j->pos ;
+      size_t left = n - j->pos, k ;
+      char const *lf ;
+      if (j->bol && stuff && *p == '.') out_put(".", 1) ;
+      if (left > max) left = max ;
+      lf = memchr(p, '\n', left) ;
+      k = lf ? (size_t)(lf - p) : left ;
+      out_put(p, k) ;
+      if (lf) { out_put("\r\n", 2) ; k++ ; j->bol = 1 ; }
+      else j->bol = 0 ;
+      j->pos += k ;
+      max = max > k ? max - k : 0 ;
+    }
+    if (j->pos < n) return 0 ;
+    j->part++ ;
+    j->pos = 0 ;
+  }
+  if (j->part < 2) return 0 ;
+  if (!j->bol) { out_put("\r\n", 2) ; j->bol = 1 ; }
+  return 1 ;
+}
+
+static void mail_command (job *j)
+{
+  char fmt[UINT64_FMT] ;
+  out_puts("MAIL FROM:<") ;
+  out_put(j->xsender.s, j->xsender.len) ;
+  out_puts(">") ;
+  if (hassize)
+  {
+    fmt[uint64_fmt(fmt, j->wiresize)] = 0 ;
+    out_puts(" SIZE=") ; out_puts(fmt) ;
+  }
+  if (j->eightbit && eightbitmime) out_puts(" BODY=8BITMIME") ;
+  if (j->utf8 && smtputf8) out_puts(" SMTPUTF8") ;
+  out_puts("\r\n") ;
+  expect_push(E_MAIL, j, 0) ;
+}
+
+/* The last command of a message: DATA, or BDAT with the whole data. */
+static void data_command (job *j)
+{
+  if (chunking)
+  {
+    char fmt[UINT64_FMT] ;
+    fmt[uint64_fmt(fmt, j->wiresize)] = 0 ;
+    out_puts("BDAT ") ; out_puts(fmt) ; out_puts(" LAST\r\n") ;
+    datajob = j ;
+  }
+  else
+  {
+    out_puts("DATA\r\n") ;
+    expect_push(E_DATA, j, 0) ;
+    await354 = j ;
+  }
+}
+
+static void job_done (job *) ;
+
+/* Keep the output filled: data, then the next commands, as far as the
+   protocol allows without a reply. */
+static void produce (void)
+{
+  while (out_pending() < OUT_LOW)
+  {
+    if (datajob)
+    {
+      job *j = datajob ;
+      if (!stream(j, OUT_LOW, !chunking)) continue ;
+      if (!chunking) out_puts(".\r\n") ;
+      j->termend = outqueued ;
+      expect_push(chunking ? E_BDAT : E_DATAEND, j, 0) ;
+      datajob = 0 ;
+      continue ;
+    }
+    if (await354) break ;
+    if (!pipelining && nexpect()) break ;
+    if (!sending)
+    {
+      job *j ;
+      if (jobq_len(&inflight) >= INFLIGHT_MAX) break ;
+      j = jobq_pop(&waiting) ;
+      if (!j) break ;
+      if (!job_prepare(j)) { job_report(j) ; continue ; }
+      jobq_push(&inflight, j) ;
+      sending = j ;
+      j->stage = 0 ;
+    }
+    {
+      job *j = sending ;
+      size_t n = JOB_NRCPTS(j) ;
+      if (!pipelining)
+      {
+        /* one command at a time; a refused MAIL or no recipient ends it */
+        if (j->stage == 0) mail_command(j) ;
+        else if (j->mailfailed) { sending = 0 ; job_done(j) ; continue ; }
+        else if (j->stage <= n)
+        {
+          out_puts("RCPT TO:<") ; out_puts(j->sa.s + JOB_RCPT(j, j->stage - 1)->addr) ; out_puts(">\r\n") ;
+          expect_push(E_RCPT, j, j->stage - 1) ;
+        }
+        else if (!j->naccepted) { out_puts("RSET\r\n") ; expect_push(E_RSET, j, 0) ; sending = 0 ; continue ; }
+        else { data_command(j) ; sending = 0 ; }
+        j->stage++ ;
+        continue ;
+      }
+      mail_command(j) ;
+      for (size_t i = 0 ; i < n ; i++)
+      {
+        out_puts("RCPT TO:<") ; out_puts(j->sa.s + JOB_RCPT(j, i)->addr) ; out_puts(">\r\n") ;
+        expect_push(E_RCPT, j, i) ;
+      }
+      data_command(j) ;
+      sending = 0 ;
+    }
+  }
+}
+
+/* A job whose last reply came: report it and take it off the flight. */
+static void job_done (job *j)
+{
+  /* replies come in order, so it is the first in flight */
+  if (jobq_first(&inflight) == j) jobq_pop(&inflight) ;
+  else
+  {
+    size_t n = jobq_len(&inflight) ;
+    for (size_t i = 0 ; i < n ; i++)
+      if (jobq_at(&inflight, i) == j)
+      {
+        job **a = genalloc_s(job *, &inflight.q) + inflight.head ;
+        memmove(a + i, a + i + 1, (n - i - 1) * sizeof(job *)) ;
+        genalloc_setlen(job *, &inflight.q, genalloc_len(job *, &inflight.q) - 1) ;
+        break ;
+      }
+  }
+  job_report(j) ;
+}
+
+/* One reply, matched with the oldest command. 1 ok, 0 junk (unexpected). */
+static int handle_reply (void)
+{
+  expect *e = expect_first() ;
+  job *j ;
+  if (!e) return 0 ;
+  j = e->j ;
+  switch (e->kind)
+  {
+    case E_MAIL :
+      expect_pop() ;
+      if (rep.code / 100 != 2)
+      {
+        /* without PIPELINING, produce() ends the job */
+        j->mailfailed = 1 ;
+        job_setall(j, resultof(rep.code), said()) ;
+      }
+      break ;
+    case E_RCPT :
+    {
+      size_t i = e->rcpt ;
+      expect_pop() ;
+      if (j->mailfailed) break ;   /* its result is MAIL's */
+      if (rep.code / 100 == 2) { JOB_RCPT(j, i)->accepted = 1 ; j->naccepted++ ; }
+      else rcpt_set(j, i, resultof(rep.code), said()) ;
+      break ;
+    }
+    case E_RSET :
+      expect_pop() ;
+      job_done(j) ;
+      break ;
+    case E_DATA :
+      expect_pop() ;
+      await354 = 0 ;
+      if (rep.code == 354)
+      {
+        /* RFC 2920 3.1: even with no recipient accepted, a 354 must be
+           followed by the end of data; it then carries nothing */
+        if (j->mailfailed || !j->naccepted) { j->part = 2 ; j->bol = 1 ; }
+        datajob = j ;
+        break ;
+      }
+      if (!j->mailfailed) job_setall(j, resultof(rep.code), said()) ;
+      job_done(j) ;
+      break ;
+    case E_DATAEND :
+    case E_BDAT :
+      expect_pop() ;
+      if (!j->mailfailed && j->naccepted)
+      {
+        char res = resultof(rep.code) ;
+        char const *text = said() ;
+        for (size_t i = 0 ; i < JOB_NRCPTS(j) ; i++)
+          if (JOB_RCPT(j, i)->accepted) rcpt_set(j, i, res, text) ;
+      }
+      job_setall(j, 'Z', "4.3.0 no recipient was accepted") ;
+      job_done(j) ;
+      break ;
+    default : return 0 ;
+  }
+  return 1 ;
+}
+
+/* The connection broke: the jobs in flight get their results. */
+static void fail_inflight (char const *why)
+{
+  static stralloc maybe = STRALLOC_ZERO ;
+  job *j ;
+  maybe.len = 0 ;
+  if (!stralloc_cats(&maybe, "4.4.2 connection to ") || !stralloc_cats(&maybe, peer.s)
+   || !stralloc_cats(&maybe, " lost after the end of data: may have been delivered (") || !stralloc_cats(&maybe, why)
+   || !stralloc_cats(&maybe, ")") || !stralloc_0(&maybe)) nomem() ;
+  while ((j = jobq_pop(&inflight)))
+  {
+    int sent = j->termend && outwritten >= j->termend ;
+    if (sent) logline("msg ", JOB_ID(j), ": warning: the connection was lost after the end of data: the message may have been delivered", "") ;
+    job_setall(j, 'Z', sent ? maybe.s : why) ;
+    job_report(j) ;
+  }
+  genalloc_setlen(expect, &expects, 0) ;
+  ehead = 0 ;
+  sending = datajob = await354 = 0 ;
+}
+
+#define SESSION_DONE 0
+#define SESSION_FAILED 1      /* jobs were lost with it: next address */
+#define SESSION_IDLE_LOST 2   /* the server hung up while nothing was going on */
+
+/* Send everything over the open connection until mm-send is done. */
+static int session (void)
+{
+  for (;;)
+  {
+    iopause_fd x[2] ;
+    unsigned int n = 0 ;
+    int busy, r ;
+    tain deadline ;
+    produce() ;
+    if (reqeof && !jobq_len(&waiting) && !jobq_len(&inflight) && !nexpect() && !out_pending() && !sending && !datajob)
+      return SESSION_DONE ;
+    busy = nexpect() || out_pending() ;
+    x[n].fd = sock ; x[n].events = IOPAUSE_READ ; x[n].revents = 0 ;
+    if (out_pending()) x[n].events |= IOPAUSE_WRITE ;
+    n++ ;
+    if (!reqeof) { x[n].fd = 0 ; x[n].events = IOPAUSE_READ ; x[n].revents = 0 ; n++ ; }
+    if (busy)
+    {
+      expect *e = expect_first() ;
+      int slow = datajob || (e && (e->kind == E_DATAEND || e->kind == E_BDAT)) ;
+      tain_addsec(&deadline, &lastio, slow ? tdata : treply) ;
+    }
+    else deadline = tain_infinite ;
+    r = iopause_g(x, n, &deadline) ;
+    if (r < 0)
+    {
+      if (errno == EINTR) continue ;
+      strerr_diefu1sys(EX_TEMPFAIL, "iopause") ;
+    }
+    if (!r)
+    {
+      setconnerr("4.4.2 timeout waiting for ", peer.s) ;
+      logline("error: timeout: no progress for too long", "", "", "") ;
+      fail_inflight(connerr) ;
+      return SESSION_FAILED ;
+    }
+    if (n > 1 && x[1].revents) requests_read() ;
+    if (x[0].revents & IOPAUSE_WRITE && !out_write())
+    {
+      setconnerr("4.4.2 connection lost while sending to ", peer.s) ;
+      logline("error: connection lost while sending: ", strerror(errno), "", "") ;
+      fail_inflight(connerr) ;
+      return SESSION_FAILED ;
+    }
+    if (x[0].revents & (IOPAUSE_READ | IOPAUSE_EXCEPT))
+    {
+      ssize_t got = buffer_fill(&sin) ;
+      if (got < 0 && (errno == EAGAIN || errno == EINTR)) continue ;
+      if (got <= 0)
+      {
+        int idle = !jobq_len(&inflight) && !nexpect() ;
+        setconnerr("4.4.2 connection lost: ", peer.s) ;
+        if (idle) { logline("the server closed the connection", "", "", "") ; return SESSION_IDLE_LOST ; }
+        logline("error: the server closed the connection in the middle of a transaction", "", "", "") ;
+        fail_inflight(connerr) ;
+        return SESSION_FAILED ;
+      }
+      tain_copynow(&lastio) ;
+      while ((r = reply_take()) > 0)
+        if (!handle_reply())
+        {
+          setconnerr("4.5.0 protocol error: an unexpected reply from ", peer.s) ;
+          logline("error: an unexpected reply: ", rep.text.s, "", "") ;
+          fail_inflight(connerr) ;
+          return SESSION_FAILED ;
+        }
+      if (r < 0)
+      {
+        setconnerr("4.5.0 protocol error: the server sent junk: ", peer.s) ;
+        logline("error: the server sent something that is not an SMTP reply", "", "", "") ;
+        fail_inflight(connerr) ;
+        return SESSION_FAILED ;
+      }
+    }
+  }
+}
+
+static void quit (void)
+{
+  out_puts("QUIT\r\n") ;
+  reply_get(treply < 10 ? treply : 10) ;
+  closeconn() ;
+}
+
+/* ------------------------------------------------------------ where to connect */
+
+typedef struct target_s target ;
+struct target_s
+{
+  size_t host ;   /* in targetnames */
+  ip46 ip ;
+  uint16_t port ;
+} ;
+static genalloc targets = GENALLOC_ZERO ;
+static stralloc targetnames = STRALLOC_ZERO ;
+
+static void target_add (char const *host, ip46 const *ip, uint16_t port)
+{
+  target t = { .host = targetnames.len, .ip = *ip, .port = port } ;
+  if (!stralloc_cats(&targetnames, host) || !stralloc_0(&targetnames)) nomem() ;
+  if (!genalloc_append(target, &targets, &t)) nomem() ;
+}
+
+/* An address literal: "1.2.3.4", "::1", "[1.2.3.4]", "[IPv6:::1]" */
+static int literal (char const *s, ip46 *ip)
+{
+  char tmp[64] ;
+  size_t n = strlen(s) ;
+  if (n >= sizeof tmp) return 0 ;
+  if (s[0] == '[' && n > 2 && s[n-1] == ']')
+  {
+    s++ ; n -= 2 ;
+    if (n > 5 && !strncasecmp(s, "IPv6:", 5)) { s += 5 ; n -= 5 ; }
+  }
+  memcpy(tmp, s, n) ; tmp[n] = 0 ;
+  n = ip46_scan(tmp, ip) ;
+  return n && !tmp[n] ;
+}
+
+/* Fill targets. 1 ok; else fails every request and returns 0. */
+static int find_targets (void)
+{
+  static stralloc why = STRALLOC_ZERO ;
+  ip46 ip ;
+  why.len = 0 ;
+  if (rt->smarthost.len)
+  {
+    genalloc ips = GENALLOC_ZERO ;
+    int e ;
+    if (literal(rt->smarthost.s, &ip)) { target_add(rt->smarthost.s, &ip, rt->port) ; return 1 ; }
+    e = dns_ip46_lookup(&ips, rt->smarthost.s) ;
+    if (e == DNS_OK)
+    {
+      for (size_t i = 0 ; i < genalloc_len(ip46, &ips) ; i++) target_add(rt->smarthost.s, genalloc_s(ip46, &ips) + i, rt->port) ;
+      genalloc_free(ip46, &ips) ;
+      return 1 ;
+    }
+    genalloc_free(ip46, &ips) ;
+    /* a smarthost that is not found is a configuration or DNS problem:
+       never a reason to bounce */
+    if (!stralloc_cats(&why, e == DNS_TEMP ? "4.4.3 temporary DNS failure looking up the smarthost " : "4.4.3 smarthost not found in the DNS: ")
+     || !stralloc_cats(&why, rt->smarthost.s) || !stralloc_0(&why)) nomem() ;
+    logline("error: ", why.s, "", "") ;
+    fail_everything('Z', why.s) ;
+    return 0 ;
+  }
+  if (literal(destination, &ip)) { target_add(destination, &ip, directport) ; return 1 ; }
+  {
+    genalloc mxs = GENALLOC_ZERO ;
+    stralloc names = STRALLOC_ZERO ;
+    int e = dns_mx_lookup(&mxs, &names, destination), temp = 0 ;
+    char result = 'Z' ;
+    if (e == DNS_OK)
+    {
+      for (size_t i = 0 ; i < genalloc_len(dns_mx, &mxs) ; i++)
+      {
+        genalloc ips = GENALLOC_ZERO ;
+        char const *host = names.s + genalloc_s(dns_mx, &mxs)[i].name ;
+        int f = dns_ip46_lookup(&ips, host) ;
+        if (f == DNS_TEMP) temp = 1 ;
+        for (size_t k = 0 ; k < genalloc_len(ip46, &ips) ; k++) target_add(host, genalloc_s(ip46, &ips) + k, directport) ;
+        genalloc_free(ip46, &ips) ;
+      }
+      if (genalloc_len(target, &targets)) { genalloc_free(dns_mx, &mxs) ; stralloc_free(&names) ; return 1 ; }
+      if (!stralloc_cats(&why, temp ? "4.4.3 temporary DNS failure looking up the MX hosts of " : "5.4.4 no MX host of ")
+       || !stralloc_cats(&why, destination) || !stralloc_cats(&why, temp ? "" : " has an address")) nomem() ;
+      result = temp ? 'Z' : 'D' ;
+    }
+    else if (e == DNS_NODATA)
+    {
+      /* RFC 5321 5.1: no MX, the domain itself is the host */
+      genalloc ips = GENALLOC_ZERO ;
+      int f = dns_ip46_lookup(&ips, destination) ;
+      for (size_t k = 0 ; k < genalloc_len(ip46, &ips) ; k++) target_add(destination, genalloc_s(ip46, &ips) + k, directport) ;
+      genalloc_free(ip46, &ips) ;
+      if (genalloc_len(target, &targets)) { genalloc_free(dns_mx, &mxs) ; stralloc_free(&names) ; return 1 ; }
+      result = f == DNS_TEMP ? 'Z' : 'D' ;
+      if (!stralloc_cats(&why, result == 'Z' ? "4.4.3 temporary DNS failure looking up " : "5.1.2 no MX, A or AAAA record for ")
+       || !stralloc_cats(&why, destination)) nomem() ;
+    }
+    else if (e == DNS_NXDOMAIN)
+    {
+      result = 'D' ;
+      if (!stralloc_cats(&why, "5.1.2 domain not found in the DNS: ") || !stralloc_cats(&why, destination)) nomem() ;
+    }
+    else if (e == DNS_NULLMX)
+    {
+      result = 'D' ;
+      if (!stralloc_cats(&why, "5.1.10 ") || !stralloc_cats(&why, destination) || !stralloc_cats(&why, " accepts no mail (null MX, RFC 7505)")) nomem() ;
+    }
+    else if (!stralloc_cats(&why, "4.4.3 temporary DNS failure looking up the MX of ") || !stralloc_cats(&why, destination)) nomem() ;
+    if (!stralloc_0(&why)) nomem() ;
+    genalloc_free(dns_mx, &mxs) ;
+    stralloc_free(&names) ;
+    logline("error: ", why.s, "", "") ;
+    fail_everything(result, why.s) ;
+    return 0 ;
+  }
+}
+
+/* ------------------------------------------------------------ the route's settings */
+
+static void config_fail (char const *why) gccattr_noreturn ;
+static void config_fail (char const *why)
+{
+  strerr_warnw4x("route ", routename, ": ", why) ;
+  fail_everything('Z', why) ;
+  _exit(0) ;
+}
+
+static unsigned long duration (char const *file, unsigned long def)
+{
+  stralloc rel = STRALLOC_ZERO, sa = STRALLOC_ZERO ;
+  unsigned long secs = def ;
+  int r ;
+  if (!route_file(&rel, rt, file)) nomem() ;
+  r = control_readline(&sa, rel.s, 0) ;
+  if (r < 0) config_fail("4.3.5 cannot read a timeout file") ;
+  if (r > 0 && (!duration_scan(sa.s, &secs) || !secs)) config_fail("4.3.5 a timeout file is malformed") ;
+  stralloc_free(&rel) ;
+  stralloc_free(&sa) ;
+  return secs ;
+}
+
+/* The secret: readable by the remote user alone (mm-routes(5)). */
+static void read_secret (void)
+{
+  stralloc rel = STRALLOC_ZERO, path = STRALLOC_ZERO ;
+  struct stat st ;
+  char buf[AUTH_SECRET_MAX + 2] ;
+  ssize_t n ;
+  size_t len ;
+  int fd ;
+  if (!route_file(&rel, rt, "authsecret") || !mm_path(&path, rel.s)) nomem() ;
+  fd = open(path.s, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) ;
+  if (fd < 0) config_fail(errno == ENOENT ? "4.3.5 authmech is set but authsecret is missing" : "4.3.5 cannot read authsecret") ;
+  if (fstat(fd, &st) < 0) config_fail("4.3.5 cannot read authsecret") ;
+  if (st.st_mode & 077 || st.st_uid != geteuid()) config_fail("4.3.5 authsecret must belong to the remote user and be readable by it alone (mode 0400 or 0600)") ;
+  n = allread(fd, buf, sizeof buf) ;
+  fd_close(fd) ;
+  if (n < 0) config_fail("4.3.5 cannot read authsecret") ;
+  if ((size_t)n > AUTH_SECRET_MAX) config_fail("4.3.5 authsecret is too long") ;
+  len = n ;
+  /* the first line; a final newline is not part of the secret */
+  {
+    char const *nl = memchr(buf, '\n', len) ;
+    if (nl) len = nl - buf ;
+    if (len && buf[len-1] == '\r') len-- ;
+  }
+  if (!len) config_fail("4.3.5 authsecret is empty") ;
+  if (!stralloc_copyb(&authsecret, buf, len)) nomem() ;
+  memset(buf, 0, sizeof buf) ;
+  stralloc_free(&rel) ;
+  stralloc_free(&path) ;
+}
+
+static void read_route (void)
+{
+  char const *why = "" ;
+  stralloc rel = STRALLOC_ZERO, sa = STRALLOC_ZERO ;
+  unsigned int line = 0 ;
+  int r = routes_load(&routes, &why) ;
+  if (r < 0) config_fail("4.3.5 cannot read control/routes") ;
+  if (!r) config_fail(why) ;
+  rt = routes_find(&routes, routename) ;
+  if (!rt) config_fail("4.3.5 no such route in control/routes") ;
+  tconnect = duration("timeout-connect", TIMEOUT_CONNECT) ;
+  treply = duration("timeout-reply", TIMEOUT_REPLY) ;
+  tdata = duration("timeout-data", TIMEOUT_DATA) ;
+  if (!route_file(&rel, rt, "port")) nomem() ;
+  {
+    unsigned long port ;
+    r = control_readulong(&port, rel.s, PORT_SMTP) ;
+    if (r < 0 || !port || port > 65535) config_fail("4.3.5 the port file is malformed") ;
+    directport = port ;
+  }
+  if (!route_file(&rel, rt, "rewrite")) nomem() ;
+  r = rewrite_load(&rw, rel.s, &line) ;
+  if (r == -1) config_fail("4.3.5 cannot read the rewrite file") ;
+  if (r == -2) config_fail("4.3.5 the rewrite file is malformed") ;
+  if (!route_file(&rel, rt, "authmech")) nomem() ;
+  if (control_readline(&sa, rel.s, 0) < 0) config_fail("4.3.5 cannot read authmech") ;
+  /* one or more mechanisms, the first the server offers is used */
+  for (size_t i = 0 ; i < sa.len ;)
+  {
+    size_t j = i ;
+    while (j < sa.len && sa.s[j] != ' ' && sa.s[j] != '\t' && sa.s[j] != ',') j++ ;
+    if (j > i)
+    {
+      size_t start = authmechs.len ;
+      if (!stralloc_catb(&authmechs, sa.s + i, j - i) || !stralloc_0(&authmechs)) nomem() ;
+      for (size_t k = start ; k < authmechs.len ; k++)
+        if (authmechs.s[k] >= 'a' && authmechs.s[k] <= 'z') authmechs.s[k] -= 'a' - 'A' ;
+      if (strcmp(authmechs.s + start, "PLAIN") && strcmp(authmechs.s + start, "LOGIN") && strcmp(authmechs.s + start, "CRAM-MD5"))
+        config_fail("4.3.5 authmech: only PLAIN, LOGIN and CRAM-MD5 are known") ;
+    }
+    i = j + 1 ;
+  }
+  if (authmechs.len)
+  {
+    if (!route_file(&rel, rt, "authuser")) nomem() ;
+    if (control_readline(&authuser, rel.s, 0) <= 0 || !authuser.len) config_fail("4.3.5 authmech is set but authuser is missing") ;
+    read_secret() ;
+  }
+  stralloc_free(&rel) ;
+  stralloc_free(&sa) ;
+}
+
+/* ------------------------------------------------------------ main */
+
+static void setpeer (char const *host, ip46 const *ip)
+{
+  char fmt[IP46_FMT] ;
+  fmt[ip46_fmt(fmt, ip)] = 0 ;
+  peer.len = 0 ;
+  if (!stralloc_cats(&peer, host) || !stralloc_catb(&peer, "[", 1) || !stralloc_cats(&peer, fmt)
+   || !stralloc_catb(&peer, "]", 1) || !stralloc_0(&peer)) nomem() ;
+}
+
+int main (int argc, char const *const *argv)
+{
+  size_t t = 0 ;
+  unsigned int idle = 0 ;
+  PROG = "mm-remote" ;
+  if (argc != 3 || !argv[1][0] || !argv[2][0]) strerr_dieusage(EX_USAGE, USAGE) ;
+  routename = argv[1] ;
+  destination = argv[2] ;
+  signal(SIGPIPE, SIG_IGN) ;
+  tain_now_set_stopwatch_g() ;
+  mm_chdir_home() ;
+  if (ndelay_on(0) < 0) strerr_diefu1sys(EX_TEMPFAIL, "set the request pipe non-blocking") ;
+  read_route() ;
+
+  /* nothing to do until the first request: no connection for nothing */
+  while (!reqeof && !jobq_len(&waiting))
+  {
+    iopause_fd x = { .fd = 0, .events = IOPAUSE_READ, .revents = 0 } ;
+    if (iopause_g(&x, 1, &tain_infinite) < 0 && errno != EINTR) strerr_diefu1sys(EX_TEMPFAIL, "iopause") ;
+    requests_read() ;
+  }
+  if (!jobq_len(&waiting)) return 0 ;
+
+  if (!find_targets()) return 0 ;
+  setconnerr("4.4.1 no host to connect to", "") ;
+  while (t < genalloc_len(target, &targets))
+  {
+    target const *tg = genalloc_s(target, &targets) + t ;
+    int r ;
+    setpeer(targetnames.s + tg->host, &tg->ip) ;
+    if (!connect_to(&tg->ip, tg->port))
+    {
+      logline("cannot use this host: ", connerr, "", "") ;
+      t++ ;
+      continue ;
+    }
+    if (!helo()) { logline("cannot use this host: ", connerr, "", "") ; closeconn() ; t++ ; continue ; }
+    r = auth() ;
+    if (r < 0)
+    {
+      /* wrong credentials are the same everywhere: stop here */
+      char const *why = connerr ;
+      out_puts("QUIT\r\n") ;
+      out_write() ;
+      closeconn() ;
+      fail_everything('Z', why) ;
+      return 0 ;
+    }
+    if (!r) { logline("cannot use this host: ", connerr, "", "") ; closeconn() ; t++ ; continue ; }
+    {
+      static stralloc ext = STRALLOC_ZERO ;
+      ext.len = 0 ;
+      if (!stralloc_cats(&ext, esmtp ? "ESMTP" : "SMTP") || (pipelining && !stralloc_cats(&ext, " PIPELINING"))
+       || (chunking && !stralloc_cats(&ext, " CHUNKING")) || (hassize && !stralloc_cats(&ext, " SIZE"))
+       || !stralloc_0(&ext)) nomem() ;
+      logline("connected, ", ext.s, "", "") ;
+    }
+    r = session() ;
+    if (r == SESSION_DONE) { quit() ; return 0 ; }
+    closeconn() ;
+    if (r == SESSION_IDLE_LOST && ++idle <= IDLE_RECONNECTS) continue ;
+    t++ ;
+  }
+  logline("giving up: ", connerr, "", "") ;
+  fail_everything('Z', connerr) ;
+  return 0 ;
+}
