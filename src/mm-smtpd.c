@@ -23,6 +23,7 @@
 #include "date822.h"
 #include "qspawn.h"
 #include "rfc822.h"
+#include "route.h"
 #include "smtpio.h"
 
 #define USAGE "mm-smtpd (run by tcpserver, or by sendmail -bs)"
@@ -58,6 +59,7 @@ static int greeted = 0, esmtp = 0 ;
 /* the limits (mm-smtpd(8)) */
 static unsigned long databytes, maxrcpts, maxhops, timeout, greetdelay ;
 static stralloc rcpthosts = STRALLOC_ZERO ;
+static stralloc landomains = STRALLOC_ZERO ;   /* globs of permanent routes */
 
 /* the transaction */
 static int inmail = 0, utf8 = 0, inbdat = 0 ;
@@ -229,12 +231,16 @@ static size_t path_len (char const *s, size_t len)
   return 0 ;
 }
 
-/* Domains anyone may send to: the local ones and control/smtpdrcpthosts
-   (a line ".lan" takes every subdomain of lan). */
+/* Domains anyone may send to: the local ones, the domains of permanent
+   routes (the LAN), and control/smtpdrcpthosts (".lan" takes every
+   subdomain of lan). d is NUL-terminated. */
 static int domain_open (char const *d, size_t len)
 {
   size_t i = 0 ;
   if (control_islocal(d, len)) return 1 ;
+  for (i = 0 ; i < landomains.len ; i += strlen(landomains.s + i) + 1)
+    if (route_glob(landomains.s + i, d)) return 1 ;
+  i = 0 ;
   while (i < rcpthosts.len)
   {
     char const *h = rcpthosts.s + i ;
@@ -654,6 +660,31 @@ static void smtp_bdat (char const *arg)
 
 /* the session */
 
+/* The domains of permanent routes with a domains file: mail for the LAN
+   is accepted from anyone. A route that serves any domain opens nothing. */
+static void readroutes (void)
+{
+  genalloc routes = GENALLOC_ZERO ;
+  char const *why = "" ;
+  size_t i ;
+  int r = routes_load(&routes, &why) ;
+  if (r <= 0)
+  {
+    /* fail closed: only the local domains stay open */
+    if (r < 0) strerr_warnwu1sys("read control/routes") ;
+    else strerr_warnw2x("control/routes: ", why) ;
+    routes_free(&routes) ;
+    return ;
+  }
+  for (i = 0 ; i < genalloc_len(route, &routes) ; i++)
+  {
+    route const *rt = genalloc_s(route, &routes) + i ;
+    if (rt->permanent && rt->domains.len && !stralloc_catb(&landomains, rt->domains.s, rt->domains.len))
+      strerr_diefu1sys(EX_TEMPFAIL, "allocate") ;
+  }
+  routes_free(&routes) ;
+}
+
 static void readcontrol (void)
 {
   stralloc sa = STRALLOC_ZERO ;
@@ -780,6 +811,7 @@ int main (int argc, char const *const *argv)
     if (!isatty(1)) ndelay_on(1) ;
   }
   readcontrol() ;
+  readroutes() ;
   if (!local) refused = spoke_early() ;
   if (refused)
   {

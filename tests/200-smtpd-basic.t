@@ -6,7 +6,7 @@
 # bad sequences (503), unknown commands, a local session.
 . "$(dirname "$0")/lib.sh"
 has_cmd swaks || skip_all "swaks is not installed"
-plan 43
+plan 44
 
 inst_new
 inst_start || bail "the queue runner did not start"
@@ -43,7 +43,7 @@ is "$(grep -n '^Received: from client' "$f" | cut -d: -f1)" \
    "$(( $(grep -n '^Received: (mm-queue' "$f" | cut -d: -f1) + 2 ))" "mm-smtpd's Received line comes right after mm-queue's"
 
 # HELO: protocol SMTP, and with a host name from tcpserver
-out=$(TCPREMOTEHOST=pc1.lan sw --to "bob@$ME" --from "" -h-From --header 'Subject: helo' --protocol SMTP)
+out=$(TCPREMOTEHOST=pc1.lan sw --to "bob@$ME" --from '<>' --header 'Subject: helo' --protocol SMTP)
 like "$out" '^ -> HELO client\.lan' "swaks said HELO"
 like "$out" '^<-  250 2\.0\.0 ok: queued as' "a HELO session can send, with the null sender"
 ok 'wait_until count_is 1 maildir_count bob' "delivered to bob"
