@@ -1,0 +1,596 @@
+/* mm-online: tells mm-send which named connection is up, or that none
+   is, and shows what waits for each route. Run by root (ip-up, ip-down,
+   a NetworkManager dispatcher, cron), a member of the online group, or a
+   private instance's owner; it may be installed setgid to the online
+   group, and then it ignores the environment (mm_home()). Its only power
+   is creating and removing queue/online/NAME and pulling the trigger. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <skalibs/buffer.h>
+#include <skalibs/direntry.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/genalloc.h>
+#include <skalibs/iopause.h>
+#include <skalibs/stralloc.h>
+#include <skalibs/strerr.h>
+#include <skalibs/tai.h>
+#include <skalibs/types.h>
+#include "control.h"
+#include "home.h"
+#include "queuefile.h"
+#include "rfc822.h"
+#include "route.h"
+#include "trigger.h"
+#include "users_conf.h"
+
+#define USAGE "mm-online [ NAME | --wait [--timeout SECS] NAME | -d | down | --detect ]"
+
+#define WAIT_DEFAULT 3600        /* seconds --wait waits at most */
+#define WAIT_POLL_MS 200         /* how often --wait reads the progress file */
+#define DETECT_TIMEOUT 30        /* seconds an onlinequery command may take */
+#define FLUSH_SUFFIX ".flush"
+#define EX_FAILED EX_DATAERR     /* --wait: a message failed for good */
+
+static genalloc routes = GENALLOC_ZERO ;
+
+static void nomem (void) gccattr_noreturn ;
+static void nomem (void)
+{
+  strerr_diefu1sys(EX_TEMPFAIL, "allocate memory") ;
+}
+
+static void load_routes (void)
+{
+  char const *why = "" ;
+  int r = routes_load(&routes, &why) ;
+  if (r < 0) strerr_diefu1sys(EX_TEMPFAIL, "read control/routes") ;
+  if (!r) strerr_dief2x(EX_CONFIG, "control/routes: ", why) ;
+}
+
+/* Root, a member of the online group, or a private instance's owner. */
+static void check_permission (void)
+{
+  char const *groupname = users_conf_name(USERS_ONLINEGROUP) ;
+  struct group *g ;
+  uid_t uid = getuid() ;
+  if (!uid) return ;
+  if (mm_is_instance())
+  {
+    stralloc path = STRALLOC_ZERO ;
+    struct stat st ;
+    if (!mm_path(&path, "control/instance")) nomem() ;
+    if (stat(path.s, &st) == 0 && st.st_uid == uid) { stralloc_free(&path) ; return ; }
+    stralloc_free(&path) ;
+  }
+  g = getgrnam(groupname) ;
+  if (g)
+  {
+    gid_t list[NGROUPS_MAX + 1] ;
+    int n = getgroups(NGROUPS_MAX + 1, list) ;
+    if (getgid() == g->gr_gid || getegid() == g->gr_gid) return ;
+    for (int i = 0 ; i < n ; i++) if (list[i] == g->gr_gid) return ;
+  }
+  strerr_dief3x(EX_NOPERM, "only root, members of the group ", groupname, " or the instance's owner may change the online state") ;
+}
+
+static void online_path (stralloc *sa, char const *name, char const *suffix)
+{
+  stralloc rel = STRALLOC_ZERO ;
+  if (!stralloc_cats(&rel, "queue/online/") || !stralloc_cats(&rel, name) || !stralloc_cats(&rel, suffix)
+   || !stralloc_0(&rel) || !mm_path(sa, rel.s)) nomem() ;
+  stralloc_free(&rel) ;
+}
+
+static void online_dir (void)
+{
+  stralloc sa = STRALLOC_ZERO ;
+  if (!mm_path(&sa, "queue/online")) nomem() ;
+  if (mkdir(sa.s, 0755) < 0 && errno != EEXIST) strerr_diefu2sys(EX_TEMPFAIL, "create ", sa.s) ;
+  stralloc_free(&sa) ;
+}
+
+static route *named (char const *name)
+{
+  route *r = routes_find(&routes, name) ;
+  if (!r) strerr_dief3x(EX_USAGE, "no route named ", name, " in control/routes") ;
+  return r ;
+}
+
+/* queue/online/NAME, made durable: mm-send may start after a crash */
+static void mark_up (route const *r)
+{
+  stralloc path = STRALLOC_ZERO ;
+  char stamp[UINT64_FMT + 1] ;
+  size_t n ;
+  if (r->permanent) return ;
+  online_dir() ;
+  online_path(&path, r->name.s, "") ;
+  n = uint64_fmt(stamp, (uint64_t)time(0)) ;
+  stamp[n++] = '\n' ;
+  if (!openwritenclose_suffix_sync(path.s, stamp, n, ".tmp"))
+    strerr_diefu2sys(EX_TEMPFAIL, "create ", path.s) ;
+  stralloc_free(&path) ;
+}
+
+static void mark_down (route const *r)
+{
+  stralloc path = STRALLOC_ZERO ;
+  online_path(&path, r->name.s, "") ;
+  if (unlink(path.s) < 0 && errno != ENOENT) strerr_diefu2sys(EX_TEMPFAIL, "remove ", path.s) ;
+  stralloc_free(&path) ;
+}
+
+/* Every queue/online/NAME goes, configured or not (a route may have been
+   removed while it was up); mm-send's progress files stay. */
+static void all_down (void)
+{
+  stralloc dir = STRALLOC_ZERO, path = STRALLOC_ZERO ;
+  DIR *d ;
+  if (!mm_path(&dir, "queue/online")) nomem() ;
+  d = opendir(dir.s) ;
+  if (!d)
+  {
+    if (errno == ENOENT) { stralloc_free(&dir) ; return ; }
+    strerr_diefu2sys(EX_TEMPFAIL, "open ", dir.s) ;
+  }
+  for (;;)
+  {
+    direntry *de ;
+    size_t len ;
+    errno = 0 ;
+    de = readdir(d) ;
+    if (!de) { if (errno) strerr_diefu2sys(EX_TEMPFAIL, "read ", dir.s) ; break ; }
+    len = strlen(de->d_name) ;
+    if (de->d_name[0] == '.') continue ;
+    if (len > sizeof(FLUSH_SUFFIX) - 1 && !strcmp(de->d_name + len - (sizeof(FLUSH_SUFFIX) - 1), FLUSH_SUFFIX)) continue ;
+    if (!route_name_valid(de->d_name)) continue ;
+    online_path(&path, de->d_name, "") ;
+    if (unlink(path.s) < 0 && errno != ENOENT) strerr_diefu2sys(EX_TEMPFAIL, "remove ", path.s) ;
+  }
+  dir_close(d) ;
+  stralloc_free(&dir) ;
+  stralloc_free(&path) ;
+}
+
+/* Trigger the running mm-send, or, when none runs and the caller may,
+   run one queue pass in the foreground. 1 a pass ran here. */
+static int flush (void)
+{
+  stralloc lock = STRALLOC_ZERO ;
+  int fd, busy = 1 ;
+  int allowed = !getuid() || mm_is_instance() ;
+  if (!mm_path(&lock, "queue/lock/send")) nomem() ;
+  fd = open(lock.s, O_RDONLY | O_CLOEXEC) ;
+  if (fd >= 0)
+  {
+    busy = fd_islocked(fd) ;
+    close(fd) ;
+    if (busy < 0) busy = 1 ;
+  }
+  stralloc_free(&lock) ;
+  trigger_pull(TRIGGER_ONLINE) ;
+  if (busy) return 0 ;
+  if (!allowed)
+  {
+    strerr_warnw1x("no queue runner is active: the mail goes out at the next queue run") ;
+    return 0 ;
+  }
+  {
+    stralloc path = STRALLOC_ZERO ;
+    char const *argv[3] = { "mm-send", "-1", 0 } ;
+    int wstat ;
+    pid_t pid ;
+    if (!mm_path(&path, "bin/mm-send")) nomem() ;
+    pid = fork() ;
+    if (pid < 0) strerr_diefu1sys(EX_TEMPFAIL, "fork") ;
+    if (!pid)
+    {
+      execv(path.s, (char *const *)argv) ;
+      strerr_diefu2sys(EX_TEMPFAIL, "exec ", path.s) ;
+    }
+    if (wait_pid(pid, &wstat) < 0) strerr_diefu1sys(EX_TEMPFAIL, "wait for mm-send") ;
+    if (!WIFEXITED(wstat) || WEXITSTATUS(wstat))
+      strerr_warnw1x("the queue pass did not end well: see mm-send's messages") ;
+    stralloc_free(&path) ;
+  }
+  return 1 ;
+}
+
+/* ------------------------------------------------------------ --wait */
+
+typedef struct progress_s progress ;
+struct progress_s
+{
+  unsigned long total, sent, deferred, failed, done ;
+} ;
+
+/* "total T sent S deferred D failed F done 0|1". 1 read, 0 absent or torn. */
+static int progress_read (char const *path, progress *p, ino_t *ino)
+{
+  char buf[256] ;
+  struct stat st ;
+  ssize_t n ;
+  int fd = open(path, O_RDONLY | O_CLOEXEC) ;
+  char *s ;
+  static char const *const keys[] = { "total", "sent", "deferred", "failed", "done" } ;
+  unsigned long *vals[] = { &p->total, &p->sent, &p->deferred, &p->failed, &p->done } ;
+  if (fd < 0) return 0 ;
+  if (fstat(fd, &st) < 0) { close(fd) ; return 0 ; }
+  *ino = st.st_ino ;
+  n = allread(fd, buf, sizeof buf - 1) ;
+  close(fd) ;
+  if (n <= 0) return 0 ;
+  buf[n] = 0 ;
+  s = buf ;
+  for (unsigned int i = 0 ; i < 5 ; i++)
+  {
+    size_t k = strlen(keys[i]), m ;
+    while (*s == ' ') s++ ;
+    if (strncmp(s, keys[i], k) || s[k] != ' ') return 0 ;
+    s += k + 1 ;
+    m = ulong_scan(s, vals[i]) ;
+    if (!m) return 0 ;
+    s += m ;
+  }
+  return 1 ;
+}
+
+static void show (progress const *p, int tty, int final)
+{
+  char f[4][ULONG_FMT] ;
+  f[0][ulong_fmt(f[0], p->sent)] = 0 ;
+  f[1][ulong_fmt(f[1], p->deferred)] = 0 ;
+  f[2][ulong_fmt(f[2], p->failed)] = 0 ;
+  f[3][ulong_fmt(f[3], p->total)] = 0 ;
+  if (tty && buffer_puts(buffer_1, "\r") < 0) return ;
+  buffer_puts(buffer_1, "sent ") ; buffer_puts(buffer_1, f[0]) ;
+  buffer_puts(buffer_1, " / deferred ") ; buffer_puts(buffer_1, f[1]) ;
+  buffer_puts(buffer_1, " / failed ") ; buffer_puts(buffer_1, f[2]) ;
+  buffer_puts(buffer_1, " of ") ; buffer_puts(buffer_1, f[3]) ;
+  if (final || !tty) buffer_puts(buffer_1, "\n") ;
+  buffer_flush(buffer_1) ;
+}
+
+/* Until mm-send says the flush of route r is done (a progress file that
+   was not there, or was another file, when we started). */
+static int wait_flush (route const *r, ino_t oldino, int hadold, unsigned long timeout, int ranhere)
+{
+  stralloc path = STRALLOC_ZERO ;
+  int tty = isatty(1) ;
+  progress p = { 0, 0, 0, 0, 0 } ;
+  tain deadline ;
+  ino_t ino = 0 ;
+  online_path(&path, r->name.s, FLUSH_SUFFIX) ;
+  tain_now_g() ;
+  tain_addsec_g(&deadline, timeout) ;
+  for (;;)
+  {
+    int fresh = progress_read(path.s, &p, &ino) && (!hadold || ino != oldino || ranhere) ;
+    if (fresh)
+    {
+      if (p.done) break ;
+      if (tty) show(&p, 1, 0) ;
+    }
+    else if (ranhere)
+    {
+      /* the pass ran here and left no progress file: nothing to report */
+      strerr_warnw1x("mm-send wrote no progress file for this route") ;
+      stralloc_free(&path) ;
+      return 0 ;
+    }
+    tain_now_g() ;
+    if (!tain_future(&deadline))
+    {
+      if (tty && fresh) buffer_putsflush(buffer_1, "\n") ;
+      strerr_dief2x(EX_TEMPFAIL, "timed out waiting for the flush of route ", r->name.s) ;
+    }
+    {
+      tain t ;
+      tain_from_millisecs(&t, WAIT_POLL_MS) ;
+      tain_add_g(&t, &t) ;
+      iopause_g(0, 0, &t) ;
+    }
+  }
+  stralloc_free(&path) ;
+  show(&p, tty, 1) ;
+  if (p.deferred) return EX_TEMPFAIL ;
+  if (p.failed) return EX_FAILED ;
+  return 0 ;
+}
+
+/* ------------------------------------------------------------ the listing */
+
+typedef struct waiting_s waiting ;
+struct waiting_s
+{
+  unsigned long messages, rcpts ;
+} ;
+
+/* From: addresses of the message in fd (the header only). */
+static void from_addresses (int fd, uint64_t len, stralloc *froms)
+{
+  char buf[16384] ;
+  ssize_t n ;
+  size_t i = 0 ;
+  froms->len = 0 ;
+  if (lseek(fd, MESS_HEADER_LEN, SEEK_SET) < 0) return ;
+  n = allread(fd, buf, len < sizeof buf ? (size_t)len : sizeof buf) ;
+  if (n <= 0) return ;
+  while (i < (size_t)n && buf[i] != '\n')
+  {
+    size_t end = i ;
+    for (;;)
+    {
+      char const *lf = memchr(buf + end, '\n', n - end) ;
+      end = lf ? (size_t)(lf - buf) + 1 : (size_t)n ;
+      if (end >= (size_t)n || (buf[end] != ' ' && buf[end] != '\t')) break ;
+    }
+    if (rfc822_is_field(buf + i, end - i, "From"))
+    {
+      char const *colon = memchr(buf + i, ':', end - i) ;
+      rfc822_addresses(colon + 1, buf + end - colon - 1, 0, froms) ;
+    }
+    i = end ;
+  }
+}
+
+static int islocal_address (char const *a)
+{
+  char const *at = strrchr(a, '@') ;
+  return !at || control_islocal(at + 1, strlen(at + 1)) ;
+}
+
+/* The remote targets of one message still waiting, per route. */
+static void count_message (char const *id, waiting *w, unsigned long *total)
+{
+  stralloc path = STRALLOC_ZERO, pending = STRALLOC_ZERO, froms = STRALLOC_ZERO, t = STRALLOC_ZERO ;
+  qfile q = QFILE_ZERO ;
+  size_t nr = genalloc_len(route, &routes) ;
+  int fd ;
+  if (!stralloc_cats(&path, "queue/mess/") || !stralloc_cats(&path, id) || !stralloc_0(&path)) nomem() ;
+  fd = open(path.s, O_RDONLY | O_CLOEXEC) ;
+  if (fd < 0) goto end ;
+  if (qfile_read(fd, &q) <= 0 || q.removed_by) goto end ;
+  /* envelope recipients outside the local domains, and remote targets
+     the journal knows (alias expansion) */
+  for (size_t i = 0 ; i < qfile_nrcpts(&q) ; i++)
+  {
+    char const *rc = qfile_rcpt(&q, i) ;
+    qrecord *rec ;
+    if (islocal_address(rc)) continue ;
+    if (!stralloc_copyb(&t, "r", 1) || !stralloc_cats(&t, rc) || !stralloc_0(&t)) nomem() ;
+    rec = qfile_record(&q, t.s) ;
+    if (rec && rec->state != TARGET_PENDING) continue ;
+    if (!stralloc_cats(&pending, rc) || !stralloc_0(&pending)) nomem() ;
+  }
+  for (size_t i = 0 ; i < genalloc_len(qrecord, &q.records) ; i++)
+  {
+    qrecord const *rec = genalloc_s(qrecord, &q.records) + i ;
+    char const *target = qfile_str(&q, rec->target) ;
+    int seen = 0 ;
+    if (target[0] != 'r' || rec->state != TARGET_PENDING) continue ;
+    for (size_t k = 0 ; k < pending.len ; k += strlen(pending.s + k) + 1)
+      if (!strcmp(pending.s + k, target + 1)) { seen = 1 ; break ; }
+    if (!seen && (!stralloc_cats(&pending, target + 1) || !stralloc_0(&pending))) nomem() ;
+  }
+  if (!pending.len) goto end ;
+  (*total)++ ;
+  from_addresses(fd, q.messlen, &froms) ;
+  for (size_t k = 0 ; k < nr ; k++)
+  {
+    route const *r = genalloc_s(route, &routes) + k ;
+    unsigned long n = 0 ;
+    if (!route_allows_sender(r, qfile_str(&q, q.sender)) || !route_allows_from(r, froms.s, froms.len)) continue ;
+    for (size_t i = 0 ; i < pending.len ; i += strlen(pending.s + i) + 1)
+      if (route_serves(r, pending.s + i)) n++ ;
+    if (n) { w[k].messages++ ; w[k].rcpts += n ; }
+  }
+ end:
+  if (fd >= 0) close(fd) ;
+  qfile_free(&q) ;
+  stralloc_free(&path) ;
+  stralloc_free(&pending) ;
+  stralloc_free(&froms) ;
+  stralloc_free(&t) ;
+}
+
+static void pad (char const *s, size_t width)
+{
+  size_t n = strlen(s) ;
+  buffer_puts(buffer_1, s) ;
+  while (n++ < width) buffer_put(buffer_1, " ", 1) ;
+}
+
+static void list (void)
+{
+  size_t nr = genalloc_len(route, &routes), width = 5 ;
+  waiting *w = calloc(nr ? nr : 1, sizeof(waiting)) ;
+  unsigned long total = 0 ;
+  int readable = 1 ;
+  stralloc dir = STRALLOC_ZERO ;
+  DIR *d ;
+  if (!w) nomem() ;
+  if (!mm_path(&dir, "queue/mess")) nomem() ;
+  d = opendir(dir.s) ;
+  if (!d) readable = 0 ;
+  else
+  {
+    for (;;)
+    {
+      direntry *de ;
+      errno = 0 ;
+      de = readdir(d) ;
+      if (!de) break ;
+      if (de->d_name[0] < '0' || de->d_name[0] > '9') continue ;
+      count_message(de->d_name, w, &total) ;
+    }
+    dir_close(d) ;
+  }
+  for (size_t k = 0 ; k < nr ; k++)
+  {
+    size_t n = genalloc_s(route, &routes)[k].name.len ;
+    if (n > width) width = n ;
+  }
+  pad("route", width + 2) ; pad("state", 11) ; buffer_puts(buffer_1, "waiting\n") ;
+  for (size_t k = 0 ; k < nr ; k++)
+  {
+    route const *r = genalloc_s(route, &routes) + k ;
+    pad(r->name.s, width + 2) ;
+    pad(r->permanent ? "permanent" : route_isonline(r) ? "up" : "down", 11) ;
+    if (!readable) buffer_puts(buffer_1, "?\n") ;
+    else
+    {
+      char f[ULONG_FMT] ;
+      f[ulong_fmt(f, w[k].messages)] = 0 ;
+      buffer_puts(buffer_1, f) ;
+      buffer_puts(buffer_1, w[k].messages == 1 ? " message" : " messages") ;
+      f[ulong_fmt(f, w[k].rcpts)] = 0 ;
+      buffer_puts(buffer_1, " (") ; buffer_puts(buffer_1, f) ;
+      buffer_puts(buffer_1, w[k].rcpts == 1 ? " recipient)\n" : " recipients)\n") ;
+    }
+  }
+  if (!nr) buffer_puts(buffer_1, "(no routes in control/routes: mail for other domains waits)\n") ;
+  if (readable)
+  {
+    char f[ULONG_FMT] ;
+    f[ulong_fmt(f, total)] = 0 ;
+    buffer_puts(buffer_1, f) ;
+    buffer_puts(buffer_1, total == 1 ? " message with remote recipients in the queue\n" : " messages with remote recipients in the queue\n") ;
+  }
+  else buffer_puts(buffer_1, "(the queue is not readable: no counts)\n") ;
+  if (!buffer_flush(buffer_1)) strerr_diefu1sys(EX_TEMPFAIL, "write to stdout") ;
+  free(w) ;
+  stralloc_free(&dir) ;
+}
+
+/* ------------------------------------------------------------ --detect */
+
+/* Run the route's onlinequery command: exit 0 means up. 1 up, 0 down, -1 no command. */
+static int query (route const *r)
+{
+  stralloc rel = STRALLOC_ZERO, cmd = STRALLOC_ZERO ;
+  int e, wstat ;
+  pid_t pid ;
+  tain deadline ;
+  if (!route_file(&rel, r, "onlinequery")) nomem() ;
+  e = control_readline(&cmd, rel.s, 0) ;
+  stralloc_free(&rel) ;
+  if (e < 0) strerr_diefu3sys(EX_TEMPFAIL, "read the onlinequery of route ", r->name.s, "") ;
+  if (!e || !cmd.len) { stralloc_free(&cmd) ; return -1 ; }
+  pid = fork() ;
+  if (pid < 0) strerr_diefu1sys(EX_TEMPFAIL, "fork") ;
+  if (!pid)
+  {
+    char const *argv[4] = { "/bin/sh", "-c", cmd.s, 0 } ;
+    int null = open("/dev/null", O_RDONLY) ;
+    if (null >= 0) { dup2(null, 0) ; close(null) ; }
+    execv(argv[0], (char *const *)argv) ;
+    _exit(127) ;
+  }
+  tain_now_g() ;
+  tain_addsec_g(&deadline, DETECT_TIMEOUT) ;
+  for (;;)
+  {
+    pid_t w = waitpid(pid, &wstat, WNOHANG) ;
+    tain t ;
+    if (w == pid) break ;
+    tain_now_g() ;
+    if (!tain_future(&deadline))
+    {
+      kill(pid, SIGKILL) ;
+      waitpid(pid, &wstat, 0) ;
+      strerr_warnw3x("the onlinequery of route ", r->name.s, " took too long: counted as down") ;
+      stralloc_free(&cmd) ;
+      return 0 ;
+    }
+    tain_from_millisecs(&t, 50) ;
+    tain_add_g(&t, &t) ;
+    iopause_g(0, 0, &t) ;
+  }
+  stralloc_free(&cmd) ;
+  return WIFEXITED(wstat) && !WEXITSTATUS(wstat) ;
+}
+
+static int detect (void)
+{
+  int changed = 0, up = 0 ;
+  for (size_t k = 0 ; k < genalloc_len(route, &routes) ; k++)
+  {
+    route const *r = genalloc_s(route, &routes) + k ;
+    int was, now ;
+    if (r->permanent) continue ;
+    now = query(r) ;
+    if (now < 0) continue ;
+    was = route_isonline(r) ;
+    if (now) { mark_up(r) ; up = 1 ; } else mark_down(r) ;
+    if (now != was)
+    {
+      changed = 1 ;
+      strerr_warni3x("route ", r->name.s, now ? " is up" : " is down") ;
+    }
+  }
+  if (changed) { if (up) flush() ; else trigger_pull(TRIGGER_ONLINE) ; }
+  return 0 ;
+}
+
+/* ------------------------------------------------------------ main */
+
+int main (int argc, char const *const *argv)
+{
+  char const *name = 0 ;
+  int down = 0, dowait = 0, dodetect = 0 ;
+  unsigned long timeout = WAIT_DEFAULT ;
+  PROG = "mm-online" ;
+  for (int i = 1 ; i < argc ; i++)
+  {
+    char const *a = argv[i] ;
+    if (!strcmp(a, "-d") || !strcmp(a, "--down") || !strcmp(a, "down")) down = 1 ;
+    else if (!strcmp(a, "-w") || !strcmp(a, "--wait")) dowait = 1 ;
+    else if (!strcmp(a, "--detect")) dodetect = 1 ;
+    else if (!strcmp(a, "-t") || !strcmp(a, "--timeout"))
+    {
+      if (++i >= argc || !duration_scan(argv[i], &timeout) || !timeout) strerr_dieusage(EX_USAGE, USAGE) ;
+    }
+    else if (!strcmp(a, "--")) { if (i + 1 < argc) name = argv[++i] ; if (i + 1 < argc) strerr_dieusage(EX_USAGE, USAGE) ; }
+    else if (a[0] == '-') strerr_dieusage(EX_USAGE, USAGE) ;
+    else if (!name) name = a ;
+    else strerr_dieusage(EX_USAGE, USAGE) ;
+  }
+  if (down + dodetect + !!name > 1 || (dowait && !name)) strerr_dieusage(EX_USAGE, USAGE) ;
+  mm_chdir_home() ;
+  load_routes() ;
+  if (!down && !dodetect && !name) { list() ; return 0 ; }
+  check_permission() ;
+  if (down)
+  {
+    all_down() ;
+    trigger_pull(TRIGGER_ONLINE) ;
+    return 0 ;
+  }
+  if (dodetect) return detect() ;
+  {
+    route const *r = named(name) ;
+    stralloc path = STRALLOC_ZERO ;
+    struct stat st ;
+    int hadold, ranhere ;
+    ino_t oldino = 0 ;
+    online_path(&path, r->name.s, FLUSH_SUFFIX) ;
+    hadold = stat(path.s, &st) == 0 ;
+    if (hadold) oldino = st.st_ino ;
+    stralloc_free(&path) ;
+    mark_up(r) ;
+    ranhere = flush() ;
+    if (!dowait) return 0 ;
+    return wait_flush(r, oldino, hadold, timeout, ranhere) ;
+  }
+}
