@@ -442,7 +442,7 @@ static void smtp_mail (char const *arg, unsigned int flags)
     }
     else if (n > 5 && !strncasecmp(p, "BODY=", 5))
     {
-      if (!((n == 9 && !strncasecmp(p + 5, "7BIT", 4)) || (n == 15 && !strncasecmp(p + 5, "8BITMIME", 8))))
+      if (!((n == 9 && !strncasecmp(p + 5, "7BIT", 4)) || (n == 13 && !strncasecmp(p + 5, "8BITMIME", 8))))
       { err("555 5.5.4 BODY must be 7BIT or 8BITMIME (RFC 6152)") ; return ; }
     }
     else if (n == 8 && !strncasecmp(p, "SMTPUTF8", 8)) wantutf8 = 1 ;
