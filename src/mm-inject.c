@@ -3,6 +3,7 @@
    caller, with no privilege of its own. */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <string.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include <skalibs/strerr.h>
 #include <skalibs/types.h>
 #include "address.h"
+#include "base64.h"
 #include "control.h"
 #include "date822.h"
 #include "home.h"
@@ -163,23 +165,6 @@ static void addrcpts (char const *list, size_t len, char const *qualify, char co
   stralloc_free(&found) ;
 }
 
-static void base64 (stralloc *sa, unsigned char const *s, size_t len)
-{
-  static char const b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/" ;
-  for (size_t i = 0 ; i < len ; i += 3)
-  {
-    unsigned long v = (unsigned long)s[i] << 16 ;
-    char out[4] ;
-    if (i + 1 < len) v |= (unsigned long)s[i+1] << 8 ;
-    if (i + 2 < len) v |= s[i+2] ;
-    out[0] = b64[v >> 18 & 63] ;
-    out[1] = b64[v >> 12 & 63] ;
-    out[2] = i + 1 < len ? b64[v >> 6 & 63] : '=' ;
-    out[3] = i + 2 < len ? b64[v & 63] : '=' ;
-    if (!stralloc_catb(sa, out, 4)) die_nomem() ;
-  }
-}
-
 /* A display name as an RFC 5322 phrase: atoms as they are, a quoted
    string when it has specials, RFC 2047 encoded words (UTF-8 assumed)
    when it has 8-bit bytes. */
@@ -204,7 +189,7 @@ static void phrase (stralloc *sa, char const *name)
       while (n > 1 && i + n < len && ((unsigned char)name[i+n] & 0xc0) == 0x80) n-- ;
       if (i && !stralloc_catb(sa, " ", 1)) die_nomem() ;
       if (!stralloc_cats(sa, "=?UTF-8?B?")) die_nomem() ;
-      base64(sa, (unsigned char const *)name + i, n) ;
+      if (!base64_cat(sa, name + i, n)) die_nomem() ;
       if (!stralloc_cats(sa, "?=")) die_nomem() ;
       i += n ;
     }
@@ -247,6 +232,70 @@ static void checkcontrol (char const *file)
   stralloc sa = STRALLOC_ZERO ;
   if (control_readline(&sa, file, 0) < 0) strerr_diefusys(EX_TEMPFAIL, "read ", file) ;
   stralloc_free(&sa) ;
+}
+
+/* mm-queue's stderr goes to a pipe: its reason for refusing a message
+   becomes our one-line error instead of a second line. It writes at
+   most a line or two, well within the pipe's buffer. */
+static int queue_errfd = -1 ;
+
+static void queue_start (void)
+{
+  int p[2], saved = -1, ok ;
+  if (pipe2(p, O_CLOEXEC) < 0) strerr_diefusys(EX_TEMPFAIL, "create a pipe: queue temporarily unavailable") ;
+  saved = dup(2) ;
+  if (saved < 0 || dup2(p[1], 2) < 0) strerr_diefusys(EX_TEMPFAIL, "redirect stderr: queue temporarily unavailable") ;
+  ok = qspawn_start(&queue) ;
+  {
+    int e = errno ;
+    if (dup2(saved, 2) < 0) _exit(EX_TEMPFAIL) ;
+    errno = e ;
+  }
+  close(saved) ;
+  close(p[1]) ;
+  if (!ok) strerr_diefusys(EX_TEMPFAIL, "start mm-queue: queue temporarily unavailable") ;
+  queue_errfd = p[0] ;
+  queue_started = 1 ;
+}
+
+/* Exits with mm-queue's verdict, naming its reason. */
+static void queue_report (int code)
+{
+  stralloc err = STRALLOC_ZERO ;
+  char const *why = 0 ;
+  for (;;)
+  {
+    char buf[1024] ;
+    ssize_t r = read(queue_errfd, buf, sizeof buf) ;
+    if (r < 0 && errno == EINTR) continue ;
+    if (r <= 0) break ;
+    if (!stralloc_catb(&err, buf, r)) break ;
+  }
+  close(queue_errfd) ;
+  if (!code)
+  {
+    /* warnings of a successful mm-queue are passed on as they are */
+    if (err.len && buffer_putflush(buffer_2, err.s, err.len) < 0) { }
+    _exit(0) ;
+  }
+  while (err.len && (err.s[err.len-1] == '\n' || err.s[err.len-1] == '\r')) err.len-- ;
+  if (err.len && stralloc_0(&err))
+  {
+    /* the last line is the fatal one; without its "mm-queue: fatal: " */
+    char *line = strrchr(err.s, '\n') ;
+    char *p ;
+    line = line ? line + 1 : err.s ;
+    p = strstr(line, ": fatal: ") ;
+    why = p ? p + 9 : line ;
+  }
+  switch (code)
+  {
+    case EX_DATAERR : case EX_USAGE : case EX_NOPERM : case EX_CONFIG :
+      strerr_dief(code, why ? why : qspawn_strerror(code)) ;
+    default :
+      if (why) strerr_dief(EX_TEMPFAIL, "queue temporarily unavailable: ", why) ;
+      strerr_dief(EX_TEMPFAIL, "queue temporarily unavailable") ;
+  }
 }
 
 static void put (char const *s, size_t len)
@@ -353,8 +402,7 @@ int main (int argc, char const *const *argv)
   }
   if (!rcpts.len) strerr_dief(EX_DATAERR, "no recipients in the message's ", resent ? "Resent-To, Resent-Cc, Resent-Bcc" : "To, Cc, Bcc", " fields nor on the command line") ;
 
-  if (!qspawn_start(&queue)) strerr_diefusys(EX_TEMPFAIL, "start mm-queue: queue temporarily unavailable") ;
-  queue_started = 1 ;
+  queue_start() ;
 
   for (size_t i = 0 ; i < nfields ; i++)
   {
@@ -441,13 +489,7 @@ int main (int argc, char const *const *argv)
     n = genalloc_len(char const *, &list) ;
     queue_started = 0 ;
     code = qspawn_finish(&queue, opt_q ? "q" : "", sender.s, genalloc_s(char const *, &list), n, 0) ;
-    switch (code)
-    {
-      case 0 : return 0 ;
-      case EX_DATAERR : case EX_USAGE : case EX_NOPERM : case EX_CONFIG :
-        strerr_dief(code, qspawn_strerror(code)) ;
-      default :
-        strerr_dief(EX_TEMPFAIL, "queue temporarily unavailable") ;
-    }
+    queue_report(code) ;
   }
+  return 0 ;
 }

@@ -22,7 +22,6 @@
 #include "trigger.h"
 
 #define USAGE "sendmail [ -t ] [ -i ] [ -f sender ] [ -F fullname ] [ -odq ] [ -bm | -bp | -bs | -bi | -bV ] [ -q[interval] ] [ -qo name ] [ -Mrm id ... ] [ -- ] [ recipient ... ]"
-#define dieusage() strerr_dieusage(EX_USAGE, USAGE)
 #define VERSION "mm 0.1"
 
 /* sendmail's options that take an argument, attached or as the next
@@ -106,8 +105,7 @@ static int parse (int argc, char const *const *argv)
       if (!strchr(OPTS_FLAGS, c) && !strchr(OPTS_WITH_ARG, c))
       {
         char s[2] = { c, 0 } ;
-        strerr_warnw("unknown option -", s) ;
-        dieusage() ;
+        strerr_dief(EX_USAGE, "unknown option -", s, "; usage: ", USAGE) ;
       }
       if (strchr(OPTS_WITH_ARG, c))
       {
@@ -116,8 +114,7 @@ static int parse (int argc, char const *const *argv)
         else
         {
           char s[2] = { c, 0 } ;
-          strerr_warnw("option -", s, " needs an argument") ;
-          dieusage() ;
+          strerr_dief(EX_USAGE, "option -", s, " needs an argument; usage: ", USAGE) ;
         }
       }
       switch (c)
