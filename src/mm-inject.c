@@ -313,18 +313,140 @@ static void putfield (char const *name, stralloc const *val)
   put("\n", 1) ;
 }
 
+/* The caller's address, login@defaultdomain: the real uid decides, the
+   environment only when the uid has no passwd entry. */
+static struct passwd *whoami (stralloc *login, char const *dd)
+{
+  struct passwd *pw = getpwuid(getuid()) ;
+  char const *why ;
+  if (pw) { if (!stralloc_cats(login, pw->pw_name)) die_nomem() ; }
+  else
+  {
+    char const *x = getenv("LOGNAME") ;
+    if (!x || !*x) x = getenv("USER") ;
+    if (!x || !*x) strerr_dief(EX_NOUSER, "no user name for this uid (not in passwd, no $LOGNAME)") ;
+    if (!stralloc_cats(login, x)) die_nomem() ;
+  }
+  if (!stralloc_catb(login, "@", 1) || !stralloc_cats(login, dd) || !stralloc_0(login)) die_nomem() ;
+  login->len-- ;
+  if (!address_valid(login->s, login->len, &why)) strerr_dief(EX_DATAERR, "invalid sender address ", login->s, ": ", why) ;
+  return pw ;
+}
+
+/* -t: the recipients of the header fields; returns 1 for a resent message. */
+static int header_recipients (char const *dd)
+{
+  /* RFC 5322 3.6.6: a resent message goes to its Resent- recipients */
+  static char const *const plain[] = { "To", "Cc", "Bcc", 0 } ;
+  static char const *const again[] = { "Resent-To", "Resent-Cc", "Resent-Bcc", 0 } ;
+  size_t nfields = genalloc_len(field, &fields) ;
+  int resent = 0 ;
+  for (size_t i = 0 ; i < nfields ; i++)
+    if (is(i, "Resent-To") || is(i, "Resent-Cc") || is(i, "Resent-Bcc")) resent = 1 ;
+  for (size_t i = 0 ; i < nfields ; i++)
+    for (char const *const *n = resent ? again : plain ; *n ; n++)
+      if (is(i, *n))
+      {
+        size_t vlen ;
+        char const *v = value(i, &vlen) ;
+        char where[32] = " in " ;
+        strcpy(where + 4, *n) ;
+        strcat(where, ":") ;
+        addrcpts(v, vlen, dd, where) ;
+      }
+  return resent ;
+}
+
+/* The message's own fields, without Bcc, bare local parts qualified. */
+static void write_fields (char const *dd)
+{
+  static char const *const addresslists[] = { "From", "Sender", "Reply-To", "To", "Cc", "Resent-From", "Resent-Sender", "Resent-Reply-To", "Resent-To", "Resent-Cc", 0 } ;
+  stralloc sa = STRALLOC_ZERO ;
+  size_t nfields = genalloc_len(field, &fields) ;
+  for (size_t i = 0 ; i < nfields ; i++)
+  {
+    int done = 0 ;
+    if (is(i, "Bcc") || is(i, "Resent-Bcc")) continue ;  /* RFC 5322 3.6.3: blind copies stay blind */
+    for (char const *const *n = addresslists ; *n ; n++)
+      if (is(i, *n))
+      {
+        /* bare local parts would be meaningless once the mail leaves */
+        size_t vlen ;
+        char const *v = value(i, &vlen) ;
+        sa.len = 0 ;
+        if (rfc822_qualify(v, vlen, dd, &sa) > 0)
+        {
+          put(FIELDS(i), v - FIELDS(i)) ;
+          put(sa.s, sa.len) ;
+          done = 1 ;
+        }
+        break ;
+      }
+    if (!done) put(FIELDS(i), FIELD(i).len) ;
+  }
+  stralloc_free(&sa) ;
+}
+
+/* Date, Message-ID, From and To when the message lacks them. */
+static void add_fields (char const *me, char const *fullname, struct passwd const *pw, stralloc const *login)
+{
+  stralloc sa = STRALLOC_ZERO ;
+  if (!hasfield("Date"))
+  {
+    char date[DATE822_LEN] ;
+    if (!stralloc_catb(&sa, date, date822_fmt(date, time(0)))) die_nomem() ;
+    putfield("Date", &sa) ;
+  }
+  if (!hasfield("Message-ID"))
+  {
+    char fmt[UINT64_FMT] ;
+    char rnd[MSGID_RANDOM_LEN] ;
+    random_name(rnd, sizeof rnd) ;
+    sa.len = 0 ;
+    if (!stralloc_catb(&sa, "<", 1)
+     || !stralloc_catb(&sa, fmt, uint64_fmt(fmt, (uint64_t)time(0)))
+     || !stralloc_catb(&sa, ".", 1)
+     || !stralloc_catb(&sa, fmt, uint64_fmt(fmt, (uint64_t)getpid()))
+     || !stralloc_catb(&sa, ".", 1)
+     || !stralloc_catb(&sa, rnd, sizeof rnd)
+     || !stralloc_catb(&sa, "@", 1)
+     || !stralloc_cats(&sa, me)
+     || !stralloc_catb(&sa, ">", 1)) die_nomem() ;
+    putfield("Message-ID", &sa) ;
+  }
+  if (!hasfield("From"))
+  {
+    stralloc name = STRALLOC_ZERO ;
+    if (fullname) { if (!stralloc_cats(&name, fullname) || !stralloc_0(&name)) die_nomem() ; }
+    else gecosname(&name, pw) ;
+    sa.len = 0 ;
+    if (name.s[0])
+    {
+      phrase(&sa, name.s) ;
+      if (!stralloc_cats(&sa, " <") || !stralloc_catb(&sa, login->s, login->len) || !stralloc_catb(&sa, ">", 1)) die_nomem() ;
+    }
+    else if (!stralloc_catb(&sa, login->s, login->len)) die_nomem() ;
+    putfield("From", &sa) ;
+    stralloc_free(&name) ;
+  }
+  if (!hasfield("To") && !hasfield("Cc"))
+  {
+    sa.len = 0 ;
+    if (!stralloc_cats(&sa, "undisclosed-recipients:;")) die_nomem() ;
+    putfield("To", &sa) ;
+  }
+  stralloc_free(&sa) ;
+}
+
 int main (int argc, char const *const *argv)
 {
   subgetopt l = SUBGETOPT_ZERO ;
-  int opt_t = 0, opt_q = 0, hasbody ;
+  int opt_t = 0, opt_q = 0, hasbody, resent = 0 ;
   char const *opt_f = 0, *opt_F = 0 ;
   char const *dd, *me ;
   stralloc sender = STRALLOC_ZERO ;
   stralloc login = STRALLOC_ZERO ;
-  stralloc sa = STRALLOC_ZERO ;
   struct passwd *pw ;
-  size_t nfields ;
-  int resent = 0 ;
   PROG = "mm-inject" ;
 
   for (;;)
@@ -349,21 +471,7 @@ int main (int argc, char const *const *argv)
   me = control_me() ;
   dd = control_defaultdomain() ;
 
-  /* who is sending: the real uid decides, not the environment, where possible */
-  pw = getpwuid(getuid()) ;
-  if (pw) { if (!stralloc_cats(&login, pw->pw_name)) die_nomem() ; }
-  else
-  {
-    char const *x = getenv("LOGNAME") ;
-    if (!x || !*x) x = getenv("USER") ;
-    if (!x || !*x) strerr_dief(EX_NOUSER, "no user name for this uid (not in passwd, no $LOGNAME)") ;
-    if (!stralloc_cats(&login, x)) die_nomem() ;
-  }
-  if (!stralloc_catb(&login, "@", 1) || !stralloc_cats(&login, dd) || !stralloc_0(&login)) die_nomem() ;
-  {
-    char const *why ;
-    if (!address_valid(login.s, login.len - 1, &why)) strerr_dief(EX_DATAERR, "invalid sender address ", login.s, ": ", why) ;
-  }
+  pw = whoami(&login, dd) ;
   if (opt_f && !*opt_f)
   {
     /* -f "" is the null sender, as -f "<>" */
@@ -374,121 +482,30 @@ int main (int argc, char const *const *argv)
     char const *why ;
     if (!address_parse(&sender, opt_f, strlen(opt_f), dd, &why)) strerr_dief(EX_DATAERR, "invalid sender address ", opt_f, ": ", why) ;
   }
-  else if (!stralloc_copyb(&sender, login.s, login.len)) die_nomem() ;
+  else if (!stralloc_copyb(&sender, login.s, login.len + 1)) die_nomem() ;
 
   for (int i = 0 ; i < argc ; i++) addrcpts(argv[i], strlen(argv[i]), dd, "") ;
-
   hasbody = read_header() ;
-  nfields = genalloc_len(field, &fields) ;
-  for (size_t i = 0 ; i < nfields ; i++)
-    if (is(i, "Resent-To") || is(i, "Resent-Cc") || is(i, "Resent-Bcc")) resent = 1 ;
-  if (opt_t)
-  {
-    /* RFC 5322 3.6.6: a resent message goes to its Resent- recipients */
-    static char const *const plain[] = { "To", "Cc", "Bcc", 0 } ;
-    static char const *const again[] = { "Resent-To", "Resent-Cc", "Resent-Bcc", 0 } ;
-    char const *const *names = resent ? again : plain ;
-    for (size_t i = 0 ; i < nfields ; i++)
-      for (char const *const *n = names ; *n ; n++)
-        if (is(i, *n))
-        {
-          size_t vlen ;
-          char const *v = value(i, &vlen) ;
-          char where[32] = " in " ;
-          strcpy(where + 4, *n) ;
-          strcat(where, ":") ;
-          addrcpts(v, vlen, dd, where) ;
-        }
-  }
+  if (opt_t) resent = header_recipients(dd) ;
   if (!rcpts.len) strerr_dief(EX_DATAERR, "no recipients in the message's ", resent ? "Resent-To, Resent-Cc, Resent-Bcc" : "To, Cc, Bcc", " fields nor on the command line") ;
 
   queue_start() ;
-
-  for (size_t i = 0 ; i < nfields ; i++)
-  {
-    static char const *const addresslists[] = { "From", "Sender", "Reply-To", "To", "Cc", "Resent-From", "Resent-Sender", "Resent-Reply-To", "Resent-To", "Resent-Cc", 0 } ;
-    int done = 0 ;
-    if (is(i, "Bcc") || is(i, "Resent-Bcc")) continue ;  /* RFC 5322 3.6.3: blind copies stay blind */
-    for (char const *const *n = addresslists ; *n ; n++)
-      if (is(i, *n))
-      {
-        /* bare local parts would be meaningless once the mail leaves */
-        size_t vlen ;
-        char const *v = value(i, &vlen) ;
-        sa.len = 0 ;
-        if (rfc822_qualify(v, vlen, dd, &sa) > 0)
-        {
-          put(FIELDS(i), v - FIELDS(i)) ;
-          put(sa.s, sa.len) ;
-          done = 1 ;
-        }
-        break ;
-      }
-    if (!done) put(FIELDS(i), FIELD(i).len) ;
-  }
-
-  if (!hasfield("Date"))
-  {
-    char date[DATE822_LEN] ;
-    sa.len = 0 ;
-    if (!stralloc_catb(&sa, date, date822_fmt(date, time(0)))) die_nomem() ;
-    putfield("Date", &sa) ;
-  }
-  if (!hasfield("Message-ID"))
-  {
-    char fmt[UINT64_FMT] ;
-    char rnd[MSGID_RANDOM_LEN] ;
-    random_name(rnd, sizeof rnd) ;
-    sa.len = 0 ;
-    if (!stralloc_catb(&sa, "<", 1)
-     || !stralloc_catb(&sa, fmt, uint64_fmt(fmt, (uint64_t)time(0)))
-     || !stralloc_catb(&sa, ".", 1)
-     || !stralloc_catb(&sa, fmt, uint64_fmt(fmt, (uint64_t)getpid()))
-     || !stralloc_catb(&sa, ".", 1)
-     || !stralloc_catb(&sa, rnd, sizeof rnd)
-     || !stralloc_catb(&sa, "@", 1)
-     || !stralloc_cats(&sa, me)
-     || !stralloc_catb(&sa, ">", 1)) die_nomem() ;
-    putfield("Message-ID", &sa) ;
-  }
-  if (!hasfield("From"))
-  {
-    stralloc name = STRALLOC_ZERO ;
-    if (opt_F) { if (!stralloc_cats(&name, opt_F) || !stralloc_0(&name)) die_nomem() ; }
-    else gecosname(&name, pw) ;
-    sa.len = 0 ;
-    if (name.s[0])
-    {
-      phrase(&sa, name.s) ;
-      if (!stralloc_cats(&sa, " <") || !stralloc_catb(&sa, login.s, login.len - 1) || !stralloc_catb(&sa, ">", 1)) die_nomem() ;
-    }
-    else if (!stralloc_catb(&sa, login.s, login.len - 1)) die_nomem() ;
-    putfield("From", &sa) ;
-    stralloc_free(&name) ;
-  }
-  if (!hasfield("To") && !hasfield("Cc"))
-  {
-    sa.len = 0 ;
-    if (!stralloc_cats(&sa, "undisclosed-recipients:;")) die_nomem() ;
-    putfield("To", &sa) ;
-  }
-
+  write_fields(dd) ;
+  add_fields(me, opt_F, pw, &login) ;
   put("\n", 1) ;
   if (hasbody) { put(line.s, line.len) ; put("\n", 1) ; }
   while (nextline()) { put(line.s, line.len) ; put("\n", 1) ; }
 
   {
     genalloc list = GENALLOC_ZERO ;  /* char const * */
-    unsigned int n ;
     int code ;
     for (size_t i = 0 ; i < rcpts.len ; i += strlen(rcpts.s + i) + 1)
     {
       char const *r = rcpts.s + i ;
       if (!genalloc_append(char const *, &list, &r)) die_nomem() ;
     }
-    n = genalloc_len(char const *, &list) ;
     queue_started = 0 ;
-    code = qspawn_finish(&queue, opt_q ? "q" : "", sender.s, genalloc_s(char const *, &list), n, 0) ;
+    code = qspawn_finish(&queue, opt_q ? "q" : "", sender.s, genalloc_s(char const *, &list), genalloc_len(char const *, &list), 0) ;
     queue_report(code) ;
   }
   return 0 ;
