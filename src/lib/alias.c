@@ -398,7 +398,7 @@ static int postmaster_fallback (expander *x)
   stralloc p = STRALLOC_ZERO ;
   char const *home = mm_home() ;
   int r ;
-  if (home[0] != '/') r = sagetcwd(&p) && stralloc_catb(&p, "/", 1) ;
+  if (home[0] != '/') r = sagetcwd(&p) == 0 && stralloc_catb(&p, "/", 1) ;
   else r = 1 ;
   r = r && stralloc_cats(&p, home) && stralloc_cats(&p, "/mail/postmaster") ;
   /* the target's type letter is the path's own leading slash */

@@ -28,7 +28,7 @@ static int absolute_home (stralloc *sa)
 {
   char const *home = mm_home() ;
   sa->len = 0 ;
-  if (home[0] != '/' && (!sagetcwd(sa) || !stralloc_catb(sa, "/", 1))) return 0 ;
+  if (home[0] != '/' && (sagetcwd(sa) < 0 || !stralloc_catb(sa, "/", 1))) return 0 ;
   return stralloc_cats(sa, home) ;
 }
 

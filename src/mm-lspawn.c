@@ -1,0 +1,533 @@
+/* mm-lspawn: runs one mm-local per local delivery for mm-send, as the
+   recipient (or the alias user). Root in an install, and the only
+   long-lived root process: it trusts nothing in its requests, and does
+   nothing as root but open the queue file and change ids. */
+
+#include <errno.h>
+#include <grp.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sysexits.h>
+#include <skalibs/allreadwrite.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/genalloc.h>
+#include <skalibs/iopause.h>
+#include <skalibs/selfpipe.h>
+#include <skalibs/sig.h>
+#include <skalibs/stralloc.h>
+#include <skalibs/strerr.h>
+#include <skalibs/types.h>
+#include "address.h"
+#include "alias.h"
+#include "home.h"
+#include "queuefile.h"
+#include "users.h"
+#include "users_conf.h"
+
+#define USAGE "mm-lspawn"
+
+#define RESULT_TEXT_MAX 1000     /* mm-local's first line, as passed to mm-send */
+#define NUMBER_MAX 20            /* digits of a delivery number or message id */
+#define TARGET_MAX ALIAS_LINE_MAX
+#define MAIL_SPOOL_GROUP "mail"  /* owns /var/mail on Debian; see mm-lspawn(8) */
+
+/* Request fields (INTERNALS 5) and the longest each may be. */
+enum { F_NUMBER, F_ID, F_USER, F_RCPT, F_SENDER, F_TARGET, F_N } ;
+static size_t const fieldmax[F_N] = { NUMBER_MAX, NUMBER_MAX, USER_NAME_MAX, ADDRESS_MAX, ADDRESS_MAX, TARGET_MAX } ;
+
+typedef struct delivery_s delivery ;
+struct delivery_s
+{
+  pid_t pid ;
+  int fd ;                  /* mm-local's output, -1 once closed */
+  int reaped ;
+  int wstat ;
+  size_t len ;              /* bytes of the first line kept */
+  int linedone ;            /* the first line is complete: ignore the rest */
+  char number[NUMBER_MAX + 1] ;
+  char text[RESULT_TEXT_MAX] ;
+} ;
+
+static genalloc deliveries = GENALLOC_ZERO ;  /* delivery */
+static stralloc results = STRALLOC_ZERO ;      /* not yet written to mm-send */
+static stralloc home = STRALLOC_ZERO ;         /* absolute */
+static int install ;                            /* not a private instance */
+
+static void dienomem (void)
+{
+  strerr_diefu1sys(EX_TEMPFAIL, "allocate memory") ;
+}
+
+static void result_add (char const *number, char kind, char const *text, size_t len)
+{
+  size_t start ;
+  if (!stralloc_cats(&results, number) || !stralloc_0(&results)
+   || !stralloc_catb(&results, &kind, 1)) dienomem() ;
+  start = results.len ;
+  if (!stralloc_catb(&results, text, len) || !stralloc_0(&results)) dienomem() ;
+  /* one line of printable text: a NUL would break the record */
+  for (size_t i = start ; i + 1 < results.len ; i++)
+    if ((unsigned char)results.s[i] < 32) results.s[i] = ' ' ;
+}
+
+
+/* ---- the child: becomes mm-local ---- */
+
+static int resultfd = 1 ;
+
+/* Before exec, errors go to mm-lspawn through the same pipe mm-local
+   would write to; the exit code says temporary or permanent. */
+static void child_fail (int code, char const *a, char const *b, char const *c) gccattr_noreturn ;
+static void child_fail (int code, char const *a, char const *b, char const *c)
+{
+  stralloc sa = STRALLOC_ZERO ;
+  if (stralloc_cats(&sa, a) && (!b || stralloc_cats(&sa, b)) && (!c || stralloc_cats(&sa, c)) && stralloc_catb(&sa, "\n", 1))
+    allwrite(resultfd, sa.s, sa.len) ;
+  _exit(code) ;
+}
+
+static void child_tempsys (char const *what, char const *arg) gccattr_noreturn ;
+static void child_tempsys (char const *what, char const *arg)
+{
+  stralloc sa = STRALLOC_ZERO ;
+  char const *e = strerror(errno) ;
+  if (!stralloc_cats(&sa, "4.3.0 ") || !stralloc_cats(&sa, what) || (arg && !stralloc_cats(&sa, arg))
+   || !stralloc_catb(&sa, ": ", 2) || !stralloc_cats(&sa, e) || !stralloc_0(&sa)) _exit(EX_TEMPFAIL) ;
+  child_fail(EX_TEMPFAIL, sa.s, 0, 0) ;
+}
+
+/* Switch to the user for good. In an install the mail spool group is
+   kept as effective and saved gid, so that mm-local can create and lock
+   /var/mail/USER; mm-local drops it before running anything of the
+   user's (mm-local(8)). */
+static void become (mmuser const *u)
+{
+  gid_t spool ;
+  struct group *gr ;
+  if (!install) return ;
+  if (!u->uid) child_fail(EX_NOPERM, "5.7.1 refusing to deliver as root", 0, 0) ;
+  errno = 0 ;
+  gr = getgrnam(MAIL_SPOOL_GROUP) ;
+  if (!gr && errno && errno != ENOENT && errno != ESRCH) child_tempsys("look up group ", MAIL_SPOOL_GROUP) ;
+  spool = gr ? gr->gr_gid : u->gid ;
+  if (initgroups(u->name.s, u->gid) < 0) child_tempsys("set groups for ", u->name.s) ;
+  if (setresgid(u->gid, spool, spool) < 0) child_tempsys("set gid for ", u->name.s) ;
+  if (setresuid(u->uid, u->uid, u->uid) < 0) child_tempsys("set uid for ", u->name.s) ;
+  if (!getuid() || !geteuid()) child_fail(EX_NOPERM, "5.7.1 refusing to deliver as root", 0, 0) ;
+}
+
+static void child (char const *const *f, int outfd)
+{
+  char path[sizeof "queue/mess/" + NUMBER_MAX] ;
+  char hdr[MESS_HEADER_LEN] ;
+  char sizefmt[UINT64_FMT] ;
+  uint64_t size ;
+  struct stat st ;
+  qfile q = QFILE_ZERO ;
+  mmuser u = MMUSER_ZERO ;
+  char const *name = f[F_USER] ;
+  char const *host = 0 ;
+  stralloc prog = STRALLOC_ZERO, envhome = STRALLOC_ZERO ;
+  int fd, r ;
+
+  selfpipe_finish() ;
+  sig_blocknone() ;
+  sig_restore(SIGPIPE) ;
+  if (fd_move(1, outfd) < 0) _exit(EX_TEMPFAIL) ;
+
+  /* the message, opened while still privileged: the user cannot read the queue */
+  memcpy(path, "queue/mess/", 11) ;
+  strcpy(path + 11, f[F_ID]) ;
+  fd = open2(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY) ;
+  if (fd < 0) child_tempsys("open ", path) ;
+  if (pread(fd, hdr, MESS_HEADER_LEN, 0) != MESS_HEADER_LEN || !qfile_header_scan(hdr, &size))
+    child_fail(EX_TEMPFAIL, "4.3.0 queue file ", path, " has a bad header") ;
+  if (fstat(fd, &st) < 0) child_tempsys("stat ", path) ;
+  if ((uint64_t)st.st_size < MESS_HEADER_LEN + size) child_fail(EX_TEMPFAIL, "4.3.0 queue file ", path, " is truncated") ;
+  if (qfile_read(fd, &q) > 0 && q.host != (size_t)-1) host = qfile_str(&q, q.host) ;
+  if (lseek(fd, MESS_HEADER_LEN, SEEK_SET) < 0) child_tempsys("seek in ", path) ;
+  if (fd_move(0, fd) < 0) child_tempsys("move descriptor", 0) ;
+
+  /* pipe and file targets run as the alias user, never as anyone else */
+  if (f[F_TARGET][0])
+  {
+    if (install) name = users_conf_name(USERS_ALIAS) ;
+    else
+    {
+      struct passwd *pw = getpwuid(getuid()) ;
+      name = pw && users_name_valid(pw->pw_name, strlen(pw->pw_name)) ? pw->pw_name : users_conf_name(USERS_ALIAS) ;
+    }
+  }
+  if (f[F_TARGET][0] && !install)
+  {
+    /* a private instance: the alias user is the owner, at home in the instance */
+    u.uid = getuid() ; u.gid = getgid() ;
+    if (!stralloc_cats(&u.name, name) || !stralloc_0(&u.name)
+     || !stralloc_copy(&u.home, &home) || !stralloc_0(&u.home)) _exit(EX_TEMPFAIL) ;
+  }
+  else
+  {
+    r = users_lookup(name, &u) ;
+    if (r < 0) child_tempsys("look up user ", name) ;
+    if (!r)
+    {
+      if (f[F_TARGET][0]) child_fail(EX_CONFIG, "4.3.5 alias user ", name, " does not exist") ;
+      child_fail(EX_NOUSER, "5.1.1 no such user ", name, 0) ;
+    }
+  }
+  become(&u) ;
+  if (chdir(u.home.s) < 0) child_tempsys("enter home directory ", u.home.s) ;
+
+  if (!stralloc_copy(&prog, &home) || !stralloc_cats(&prog, "/bin/mm-local") || !stralloc_0(&prog)
+   || !stralloc_cats(&envhome, "MM_HOME=") || !stralloc_cat(&envhome, &home) || !stralloc_0(&envhome)) _exit(EX_TEMPFAIL) ;
+  sizefmt[uint64_fmt(sizefmt, size)] = 0 ;
+  {
+    char const *envp[3] = { "PATH=/usr/bin:/bin", envhome.s, 0 } ;
+    char const *argv[14] ;
+    unsigned int n = 0 ;
+    argv[n++] = "mm-local" ;
+    argv[n++] = "-s" ; argv[n++] = sizefmt ;
+    if (host) { argv[n++] = "-h" ; argv[n++] = host ; }
+    argv[n++] = "--" ;
+    argv[n++] = u.name.s ;
+    argv[n++] = u.home.s ;
+    argv[n++] = f[F_RCPT] ;
+    argv[n++] = f[F_SENDER] ;
+    argv[n++] = f[F_TARGET] ;
+    argv[n] = 0 ;
+    execve(prog.s, (char *const *)argv, (char *const *)envp) ;
+  }
+  child_tempsys("exec ", prog.s) ;
+}
+
+
+/* ---- the parent ---- */
+
+static int digits_valid (char const *s)
+{
+  size_t i = 0 ;
+  for (; s[i] ; i++) if (s[i] < '0' || s[i] > '9') return 0 ;
+  return i > 0 && i <= NUMBER_MAX ;
+}
+
+static int text_valid (char const *s)
+{
+  for (; *s ; s++) if ((unsigned char)*s < 32 || *s == 127) return 0 ;
+  return 1 ;
+}
+
+/* Why a request is malformed, or NULL. */
+static char const *request_check (char const *const *f)
+{
+  if (!digits_valid(f[F_ID])) return "5.3.5 malformed request: message id" ;
+  if (f[F_USER][0] && !users_name_valid(f[F_USER], strlen(f[F_USER]))) return "5.3.5 malformed request: user name" ;
+  if (!f[F_RCPT][0] || !text_valid(f[F_RCPT])) return "5.3.5 malformed request: recipient" ;
+  if (!text_valid(f[F_SENDER])) return "5.3.5 malformed request: sender" ;
+  if (!text_valid(f[F_TARGET])) return "5.3.5 malformed request: target" ;
+  if (f[F_TARGET][0])
+  {
+    if (f[F_TARGET][0] != '|' && f[F_TARGET][0] != '/') return "5.3.5 malformed request: target" ;
+    if (f[F_USER][0] && strcmp(f[F_USER], users_conf_name(USERS_ALIAS)))
+      return "5.7.1 pipe and file targets run as the alias user only" ;
+  }
+  else if (!f[F_USER][0]) return "5.3.5 malformed request: no user" ;
+  return 0 ;
+}
+
+static void start (char const *const *f)
+{
+  delivery d = { .fd = -1, .reaped = 0, .wstat = 0, .len = 0, .linedone = 0 } ;
+  int p[2] ;
+  char const *bad ;
+  if (!digits_valid(f[F_NUMBER]))
+  {
+    strerr_warnw1x("malformed request: bad delivery number, ignored") ;
+    return ;
+  }
+  bad = request_check(f) ;
+  if (bad)
+  {
+    strerr_warnw4x("delivery ", f[F_NUMBER], ": ", bad) ;
+    result_add(f[F_NUMBER], 'D', bad, strlen(bad)) ;
+    return ;
+  }
+  strcpy(d.number, f[F_NUMBER]) ;
+  if (pipenbcoe(p) < 0)
+  {
+    result_add(f[F_NUMBER], 'Z', "4.3.0 cannot create a pipe", 26) ;
+    return ;
+  }
+  d.pid = fork() ;
+  if (d.pid < 0)
+  {
+    close(p[0]) ; close(p[1]) ;
+    result_add(f[F_NUMBER], 'Z', "4.3.0 cannot fork", 17) ;
+    return ;
+  }
+  if (!d.pid)
+  {
+    resultfd = p[1] ;
+    if (ndelay_off(p[1]) < 0) _exit(EX_TEMPFAIL) ;
+    child(f, p[1]) ;
+  }
+  close(p[1]) ;
+  d.fd = p[0] ;
+  if (!genalloc_append(delivery, &deliveries, &d)) dienomem() ;
+}
+
+/* Keep the first line of mm-local's output; discard the rest. */
+static void drain (delivery *d)
+{
+  char buf[4096] ;
+  for (;;)
+  {
+    ssize_t r = read(d->fd, buf, sizeof buf) ;
+    if (r < 0 && errno == EINTR) continue ;
+    if (r <= 0)
+    {
+      if (r < 0 && errno == EAGAIN) return ;
+      close(d->fd) ;
+      d->fd = -1 ;
+      return ;
+    }
+    for (ssize_t i = 0 ; i < r && !d->linedone ; i++)
+    {
+      if (buf[i] == '\n' || d->len == RESULT_TEXT_MAX) d->linedone = 1 ;
+      else d->text[d->len++] = buf[i] ;
+    }
+  }
+}
+
+/* mm-local has exited: report it. */
+static void finish (delivery *d)
+{
+  char kind ;
+  char const *prefix = 0 ;
+  char fmt[UINT_FMT] ;
+  stralloc text = STRALLOC_ZERO ;
+  if (d->fd >= 0)
+  {
+    /* what it wrote is in the pipe; a background grandchild holding the
+       pipe open must not delay the result */
+    drain(d) ;
+    if (d->fd >= 0) { close(d->fd) ; d->fd = -1 ; }
+  }
+  if (WIFSIGNALED(d->wstat)) kind = 'Z' ;
+  else switch (WEXITSTATUS(d->wstat))
+  {
+    case 0 : kind = 'K' ; break ;
+    case EX_TEMPFAIL : case 111 : kind = 'Z' ; break ;
+    default : kind = 'D' ; break ;
+  }
+  if (kind == 'Z' && (d->len < 2 || d->text[0] != '4' || d->text[1] != '.')) prefix = "4.3.0 " ;
+  if (kind == 'D' && (d->len < 2 || d->text[0] != '5' || d->text[1] != '.')) prefix = "5.3.0 " ;
+  if (prefix && !stralloc_cats(&text, prefix)) dienomem() ;
+  if (!stralloc_catb(&text, d->text, d->len)) dienomem() ;
+  if (!d->len)
+  {
+    if (WIFSIGNALED(d->wstat))
+    {
+      fmt[uint_fmt(fmt, WTERMSIG(d->wstat))] = 0 ;
+      if (!stralloc_cats(&text, "mm-local killed by signal ") || !stralloc_cats(&text, fmt)) dienomem() ;
+    }
+    else if (kind == 'K') { if (!stralloc_cats(&text, "delivered")) dienomem() ; }
+    else
+    {
+      fmt[uint_fmt(fmt, WEXITSTATUS(d->wstat))] = 0 ;
+      if (!stralloc_cats(&text, "mm-local exited ") || !stralloc_cats(&text, fmt)) dienomem() ;
+    }
+  }
+  result_add(d->number, kind, text.s, text.len) ;
+  stralloc_free(&text) ;
+}
+
+static void reap (void)
+{
+  for (;;)
+  {
+    int wstat ;
+    pid_t pid = wait_nohang(&wstat) ;
+    size_t n = genalloc_len(delivery, &deliveries) ;
+    delivery *d = genalloc_s(delivery, &deliveries) ;
+    if (pid <= 0) return ;
+    for (size_t i = 0 ; i < n ; i++)
+      if (d[i].pid == pid)
+      {
+        d[i].wstat = wstat ;
+        finish(d + i) ;
+        d[i] = d[n-1] ;
+        genalloc_setlen(delivery, &deliveries, n - 1) ;
+        break ;
+      }
+  }
+}
+
+/* Requests arrive as six NUL-terminated fields. A field longer than its
+   limit is cut short, and the request it belongs to fails as malformed
+   (start() sees the empty or invalid field). */
+static stralloc inbuf = STRALLOC_ZERO ;
+static stralloc fields = STRALLOC_ZERO ;
+static unsigned int nfields = 0 ;
+static int overlong = 0 ;
+
+static void request_field (char const *s, size_t len)
+{
+  if (overlong || len > fieldmax[nfields])
+  {
+    /* keep it invalid: a control character is refused by every check */
+    if (!stralloc_catb(&fields, "\001", 1)) dienomem() ;
+    if (nfields == F_NUMBER && !stralloc_catb(&fields, "x", 1)) dienomem() ;
+  }
+  else if (!stralloc_catb(&fields, s, len)) dienomem() ;
+  if (!stralloc_0(&fields)) dienomem() ;
+  overlong = 0 ;
+  if (++nfields == F_N)
+  {
+    char const *f[F_N] ;
+    size_t pos = 0 ;
+    for (unsigned int i = 0 ; i < F_N ; i++)
+    {
+      f[i] = fields.s + pos ;
+      pos += strlen(fields.s + pos) + 1 ;
+    }
+    start(f) ;
+    fields.len = 0 ;
+    nfields = 0 ;
+  }
+}
+
+/* 1 while fd 0 is open, 0 at EOF. */
+static int requests_read (void)
+{
+  char buf[8192] ;
+  size_t i, begin = 0 ;
+  ssize_t r = read(0, buf, sizeof buf) ;
+  if (r < 0) return errno == EINTR || errno == EAGAIN ? 1 : (strerr_warnwu1sys("read requests"), 0) ;
+  if (!r)
+  {
+    if (nfields || inbuf.len) strerr_warnw1x("incomplete request at end of input, ignored") ;
+    return 0 ;
+  }
+  for (i = 0 ; i < (size_t)r ; i++)
+  {
+    if (buf[i]) continue ;
+    if (inbuf.len)
+    {
+      if (!stralloc_catb(&inbuf, buf + begin, i - begin)) dienomem() ;
+      request_field(inbuf.s, inbuf.len) ;
+      inbuf.len = 0 ;
+    }
+    else request_field(buf + begin, i - begin) ;
+    begin = i + 1 ;
+  }
+  if (begin < (size_t)r)
+  {
+    if (inbuf.len + (r - begin) > fieldmax[nfields]) { overlong = 1 ; inbuf.len = 0 ; }
+    else if (!stralloc_catb(&inbuf, buf + begin, r - begin)) dienomem() ;
+  }
+  return 1 ;
+}
+
+static int results_write (void)
+{
+  ssize_t w = write(1, results.s, results.len) ;
+  if (w < 0)
+  {
+    if (errno == EAGAIN || errno == EINTR) return 1 ;
+    strerr_warnwu1sys("write results to mm-send") ;
+    results.len = 0 ;
+    return 0 ;
+  }
+  memmove(results.s, results.s + w, results.len - w) ;
+  results.len -= w ;
+  return 1 ;
+}
+
+int main (int argc, char const *const *argv)
+{
+  int sfd ;
+  int reading = 1, writing = 1 ;
+  PROG = "mm-lspawn" ;
+  if (argc > 1) strerr_dieusage(EX_USAGE, USAGE) ;
+  {
+    char const *h = mm_home() ;
+    if (h[0] != '/' && (sagetcwd(&home) < 0 || !stralloc_catb(&home, "/", 1))) dienomem() ;
+    if (!stralloc_cats(&home, h)) dienomem() ;
+  }
+  mm_chdir_home() ;
+  install = !mm_is_instance() ;
+  if (install && geteuid()) strerr_dief1x(EX_NOPERM, "an install's mm-lspawn must run as root") ;
+  if (ndelay_on(0) < 0 || ndelay_on(1) < 0) strerr_diefu1sys(EX_TEMPFAIL, "set descriptors non-blocking") ;
+  if (sig_ignore(SIGPIPE) < 0) strerr_diefu1sys(EX_TEMPFAIL, "ignore SIGPIPE") ;
+  sfd = selfpipe_init() ;
+  if (sfd < 0) strerr_diefu1sys(EX_TEMPFAIL, "create the selfpipe") ;
+  {
+    sigset_t set ;
+    sigemptyset(&set) ;
+    sigaddset(&set, SIGCHLD) ;
+    sigaddset(&set, SIGTERM) ;
+    if (!selfpipe_trapset(&set)) strerr_diefu1sys(EX_TEMPFAIL, "trap signals") ;
+  }
+
+  for (;;)
+  {
+    size_t n = genalloc_len(delivery, &deliveries) ;
+    iopause_fd x[2 + n] ;
+    unsigned int nx = 0, ireq = 0, iout = 0 ;
+    size_t idx[2 + n] ;
+    if (!reading && !n && !results.len) break ;
+    if (!writing && !reading && !n) break ;
+    x[nx].fd = sfd ; x[nx].events = IOPAUSE_READ ; nx++ ;
+    if (reading) { ireq = nx ; x[nx].fd = 0 ; x[nx].events = IOPAUSE_READ ; nx++ ; }
+    if (writing && results.len) { iout = nx ; x[nx].fd = 1 ; x[nx].events = IOPAUSE_WRITE ; nx++ ; }
+    for (size_t i = 0 ; i < n ; i++)
+    {
+      delivery const *d = genalloc_s(delivery, &deliveries) + i ;
+      if (d->fd < 0) continue ;
+      idx[nx] = i ;
+      x[nx].fd = d->fd ; x[nx].events = IOPAUSE_READ ; nx++ ;
+    }
+    if (iopause(x, nx, 0, 0) < 0)
+    {
+      if (errno == EINTR) continue ;
+      strerr_diefu1sys(EX_TEMPFAIL, "iopause") ;
+    }
+    if (x[0].revents & IOPAUSE_READ)
+      for (;;)
+      {
+        int sig = selfpipe_read() ;
+        if (sig <= 0)
+        {
+          if (sig < 0) strerr_diefu1sys(EX_TEMPFAIL, "read the selfpipe") ;
+          break ;
+        }
+        if (sig == SIGCHLD) reap() ;
+        else if (sig == SIGTERM) reading = 0 ;  /* finish what runs, take nothing new */
+      }
+    for (unsigned int k = 1 ; k < nx ; k++)
+    {
+      if (!x[k].revents) continue ;
+      if (reading && k == ireq) reading = requests_read() ;
+      else if (iout && k == iout) writing = results_write() ;
+      else if (x[k].fd != 0 && x[k].fd != 1)
+      {
+        /* reap() may have reordered deliveries: find it again by fd */
+        size_t i = idx[k] ;
+        delivery *d = genalloc_s(delivery, &deliveries) ;
+        if (i >= genalloc_len(delivery, &deliveries) || d[i].fd != x[k].fd) continue ;
+        drain(d + i) ;
+      }
+    }
+    if (writing && results.len && !reading && !genalloc_len(delivery, &deliveries))
+    {
+      /* last results: wait for mm-send to take them */
+      if (ndelay_off(1) < 0 || allwrite(1, results.s, results.len) < results.len) strerr_warnwu1sys("write results to mm-send") ;
+      results.len = 0 ;
+    }
+  }
+  return 0 ;
+}
