@@ -451,33 +451,37 @@ static int reply_get (unsigned long secs)
   }
 }
 
-/* The text of a result from the server's reply. */
-static char const *said (void)
+/* "host[ip] said: 550 5.1.1 ..." */
+static char const *said_raw (void)
 {
   static stralloc sa = STRALLOC_ZERO ;
   sa.len = 0 ;
   if (!stralloc_cats(&sa, peer.s) || !stralloc_cats(&sa, " said: ") || !stralloc_catb(&sa, rep.text.s, rep.text.len) || !stralloc_0(&sa)) nomem() ;
-  /* mm-send wants the enhanced status code first */
+  return sa.s ;
+}
+
+/* The text of a result from the server's reply: the enhanced status
+   code first, as mm-send's journal wants it, the server's own when it
+   gave one (RFC 3463), else one made from the reply code's class. */
+static char const *said (void)
+{
+  static stralloc full = STRALLOC_ZERO ;
+  char cls = '0' + rep.code / 100 ;
+  char const *t = rep.text.s ;
+  full.len = 0 ;
+  if (rep.text.len > 9 && t[4] == cls && t[5] == '.' && t[6] >= '0' && t[6] <= '9')
   {
-    static stralloc full = STRALLOC_ZERO ;
-    char cls = '0' + rep.code / 100 ;
-    char const *t = rep.text.s ;
-    full.len = 0 ;
-    if (rep.text.len > 9 && t[4] == cls && t[5] == '.' && t[6] >= '0' && t[6] <= '9')
-    {
-      /* the server gave one: "550 5.1.1 ..." */
-      size_t n = 4 ;
-      while (n < rep.text.len && t[n] != ' ') n++ ;
-      if (!stralloc_catb(&full, t + 4, n - 4)) nomem() ;
-    }
-    else
-    {
-      char code[5] = { cls, '.', '0', '.', '0' } ;
-      if (!stralloc_catb(&full, code, 5)) nomem() ;
-    }
-    if (!stralloc_catb(&full, " ", 1) || !stralloc_cat(&full, &sa)) nomem() ;
-    return full.s ;
+    size_t n = 4 ;
+    while (n < rep.text.len && t[n] != ' ') n++ ;
+    if (!stralloc_catb(&full, t + 4, n - 4)) nomem() ;
   }
+  else
+  {
+    char code[5] = { cls, '.', '0', '.', '0' } ;
+    if (!stralloc_catb(&full, code, 5)) nomem() ;
+  }
+  if (!stralloc_catb(&full, " ", 1) || !stralloc_cats(&full, said_raw()) || !stralloc_0(&full)) nomem() ;
+  return full.s ;
 }
 
 static char resultof (unsigned int code)
@@ -524,7 +528,7 @@ static int connect_to (ip46 const *ip, uint16_t port)
   if (!reply_get(treply)) { closeconn() ; return 0 ; }
   if (rep.code != 220)
   {
-    setconnerr("4.4.1 refused at the greeting: ", said()) ;
+    setconnerr("4.4.1 refused at the greeting: ", said_raw()) ;
     closeconn() ;
     return 0 ;
   }
@@ -584,13 +588,13 @@ static int helo (void)
     ehlo_parse() ;
     return 1 ;
   }
-  if (rep.code < 500) { setconnerr("4.4.1 EHLO refused: ", said()) ; return 0 ; }
+  if (rep.code < 500) { setconnerr("4.4.1 EHLO refused: ", said_raw()) ; return 0 ; }
   /* RFC 5321 3.2: an old server, fall back to HELO */
   esmtp = 0 ;
   noextensions() ;
   out_puts("HELO ") ; out_puts(rt->helo.s) ; out_puts("\r\n") ;
   if (!reply_get(treply)) return 0 ;
-  if (rep.code != 250) { setconnerr("4.4.1 HELO refused: ", said()) ; return 0 ; }
+  if (rep.code != 250) { setconnerr("4.4.1 HELO refused: ", said_raw()) ; return 0 ; }
   return 1 ;
 }
 
@@ -680,7 +684,7 @@ static int auth (void)
     }
   }
   if (rep.code == 235) { logline("authenticated as ", authuser.s, " with ", mech) ; return 1 ; }
-  setconnerr("4.7.8 authentication failed: ", said()) ;
+  setconnerr("4.7.8 authentication failed: ", said_raw()) ;
   logline("error: authentication as ", authuser.s, " with ", mech) ;
   logline("error: ", connerr, "", "") ;
   return -1 ;

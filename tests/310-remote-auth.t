@@ -1,0 +1,55 @@
+#!/bin/bash
+# mm-remote's SMTP AUTH against python3-aiosmtpd: PLAIN, LOGIN and
+# CRAM-MD5; a wrong password is a clear logged error and a temporary
+# result (the message stays queued); a secret readable by others is
+# refused; a mechanism the server does not offer is not used.
+. "$(dirname "$0")/lib.sh"
+. "$TOOLS/remote-lib.sh"
+need_aiosmtpd
+plan 15
+
+inst_new
+remote_setup
+m=$(printf 'Subject: auth\n\nhello\n' | queue_msg -f alice@localhost bob@b.example)
+
+for mech in PLAIN LOGIN CRAM-MD5; do
+  name=s-$mech
+  port=$(smtpserver "$name" --pipelining --auth "$mech" --user joe --password 'open sesame')
+  route isp smarthost "127.0.0.1:$port"
+  route isp authmech "$mech"
+  route isp authuser joe
+  route isp authsecret 'open sesame'
+  chmod 600 "$MM_HOME/control/routes/isp/authsecret"
+  res=$(req "$m" alice@localhost bob@b.example | remote isp 127.0.0.1)
+  like "$res" "^$m bob@b.example K" "AUTH $mech: the message is accepted"
+  is "$(grep '^auth ' "$T/$name.spool/1" 2>/dev/null)" "auth joe" "AUTH $mech: the server saw user joe authenticated"
+done
+like "$(cat "$T/remote.log")" "authenticated as joe with CRAM-MD5" "the log says how mm-remote authenticated"
+
+# a wrong password
+port=$(smtpserver wrong --pipelining --auth PLAIN,LOGIN --user joe --password 'open sesame')
+route isp smarthost "127.0.0.1:$port"
+route isp authmech PLAIN
+route isp authsecret 'close sesame'
+chmod 600 "$MM_HOME/control/routes/isp/authsecret"
+: > "$T/remote.log"
+res=$(req "$m" alice@localhost bob@b.example | remote isp 127.0.0.1)
+like "$res" "^$m bob@b.example Z4\.7\.8 authentication failed: 127\.0\.0\.1\[127\.0\.0\.1\] said: 535" "a wrong password: temporary 4.7.8 with the server's reply"
+like "$(cat "$T/remote.log")" "mm-remote: isp 127\.0\.0\.1\[127\.0\.0\.1\]: error: authentication as joe with PLAIN" "a clear error in the log"
+is "$(spool_count wrong)" 0 "nothing was sent"
+ok '[ -f "$MM_HOME/queue/mess/$m" ]' "the message is still queued"
+
+# a secret others can read is not used
+route isp authsecret 'open sesame'
+chmod 644 "$MM_HOME/control/routes/isp/authsecret"
+: > "$T/remote.log"
+res=$(req "$m" alice@localhost bob@b.example | remote isp 127.0.0.1)
+like "$res" "^$m bob@b.example Z4\.3\.5 authsecret must belong to the remote user" "a secret readable by others: temporary, named"
+like "$(cat "$T/remote.log")" "authsecret must belong" "and logged"
+chmod 600 "$MM_HOME/control/routes/isp/authsecret"
+
+# the configured mechanism is not offered: the first one of the list that is
+route isp authmech "CRAM-MD5 LOGIN"
+res=$(req "$m" alice@localhost bob@b.example | remote isp 127.0.0.1)
+like "$res" "^$m bob@b.example K" "authmech lists mechanisms in order of preference; LOGIN is used"
+like "$(cat "$T/remote.log")" "authenticated as joe with LOGIN" "as the log says"
