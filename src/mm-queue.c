@@ -153,7 +153,7 @@ int main (int argc, char const *const *argv)
      || !stralloc_catb(&out, num, pid_fmt(num, getpid()))
      || !stralloc_cats(&out, " invoked by uid ")
      || !stralloc_catb(&out, num, uid_fmt(num, uid))
-     || !stralloc_cats(&out, ");\n\t")
+     || !stralloc_cats(&out, "); ")
      || !stralloc_catb(&out, date, date822_fmt(date, now))
      || !stralloc_catb(&out, "\n", 1)) dietemp("build Received line") ;
     if (buffer_put(&w, out.s, out.len) < 0) dietemp("write queue file") ;

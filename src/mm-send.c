@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -33,10 +34,12 @@
 #include "home.h"
 #include "queuefile.h"
 #include "report.h"
+#include "rfc822.h"
+#include "route.h"
 #include "trigger.h"
 #include "users.h"
 
-#define USAGE "mm-send [ -1 ]"
+#define USAGE "mm-send [ -1 [ -o route ] ]"
 #define dieusage() strerr_dieusage(EX_USAGE, USAGE)
 
 #define LSPAWN_OUT 5   /* requests to mm-lspawn (INTERNALS 5) */
@@ -48,6 +51,10 @@
 #define WARNINGS_MAX 16
 #define ACTIVE_MAX 200          /* messages open at once; the rest wait in the table */
 #define RETRY_STEP 10           /* retry k happens (RETRY_STEP*k)^2 seconds after arrival */
+#define CONN_MAX 64             /* mm-remote processes at most */
+#define CONCURRENCY_REMOTE_DEFAULT 10
+#define ROUTES_MAX 32           /* a bit per route in a target's tried set */
+#define FROM_HEADER_MAX 65536   /* how much of a header we read for From: */
 
 /* Every message the queue holds, in memory: a few words each. */
 typedef struct msg_s msg ;
@@ -71,6 +78,8 @@ struct target_s
   unsigned char state ; /* TARGET_PENDING, DONE, FAILED */
   unsigned char inflight ;
   unsigned char deferred ; /* a temporary failure this round */
+  unsigned char conn ;     /* mm-remote connection + 1 while in flight there */
+  uint32_t tried ;         /* routes that deferred it this round */
 } ;
 
 /* An active message: open, parsed, maybe with deliveries in flight. */
@@ -84,13 +93,46 @@ struct job_s
   qfile q ;
   genalloc targets ;    /* target */
   stralloc strings ;
+  stralloc froms ;      /* From: addresses, NUL-separated, read when a route needs them */
+  int froms_read ;
+  int remote_tried ;    /* a server deferred a remote target: retry on the schedule */
+} ;
+
+/* One mm-remote: a route and a destination, many messages. */
+typedef struct conn_s conn ;
+struct conn_s
+{
+  int used ;
+  unsigned int route ;
+  stralloc dest ;       /* "" for a smarthost, else the recipient domain */
+  pid_t pid ;
+  int reqfd ;           /* -1 once closed: no more messages for it */
+  int resfd ;
+  stralloc in ;
+} ;
+
+/* Progress of a route's flush, for mm-online --wait. */
+typedef struct flush_s flush ;
+struct flush_s
+{
+  int active ;
+  unsigned int total, sent, deferred, failed ;
 } ;
 
 static genalloc msgs = GENALLOC_ZERO ;   /* msg */
 static job jobs[ACTIVE_MAX] ;
 static unsigned int njobs = 0 ;
 static genalloc deliveries = GENALLOC_ZERO ;  /* uint32_t: (job index << 16 | target) + 1 */
-static unsigned int inflight = 0 ;
+static unsigned int inflight = 0 ;       /* local deliveries in flight */
+static unsigned int rinflight = 0 ;      /* remote targets in flight */
+static unsigned long concurrencyremote = CONCURRENCY_REMOTE_DEFAULT ;
+static genalloc routes = GENALLOC_ZERO ;  /* route */
+static int online[ROUTES_MAX] ;
+static flush flushes[ROUTES_MAX] ;
+static conn conns[CONN_MAX] ;
+static unsigned int nconns = 0 ;
+static char const *onlyroute = 0 ;       /* -o NAME: one pass through that route alone */
+static int online_changed = 0 ;
 static unsigned long concurrency = CONCURRENCY_DEFAULT ;
 static unsigned long lifetime = LIFETIME_DEFAULT ;
 static unsigned long bouncemax = BOUNCEMAX_DEFAULT ;
@@ -144,6 +186,10 @@ static void read_control (void)
     strerr_diefu1sys(EX_CONFIG, "read control/concurrencylocal") ;
   if (!concurrency) concurrency = 1 ;
   if (concurrency > 1000) concurrency = 1000 ;
+  if (control_readulong(&concurrencyremote, "control/concurrencyremote", CONCURRENCY_REMOTE_DEFAULT) < 0)
+    strerr_diefu1sys(EX_CONFIG, "read control/concurrencyremote") ;
+  if (!concurrencyremote) concurrencyremote = 1 ;
+  if (concurrencyremote > CONN_MAX) concurrencyremote = CONN_MAX ;
   if (control_readulong(&bouncemax, "control/bouncemaxbytes", BOUNCEMAX_DEFAULT) < 0)
     strerr_diefu1sys(EX_CONFIG, "read control/bouncemaxbytes") ;
   if (control_readline(&sa, "control/queuelifetime", 0) < 0)
@@ -408,6 +454,7 @@ static void job_close (job *j)
   qfile_free(&j->q) ;
   genalloc_free(target, &j->targets) ;
   stralloc_free(&j->strings) ;
+  stralloc_free(&j->froms) ;
   j->used = 0 ;
   njobs-- ;
 }
@@ -517,8 +564,9 @@ static void job_settle (job *j, msg *m)
       {
         qrecord const *rec = qfile_record(&j->q, JS(j, t[i].name)) ;
         stralloc why = STRALLOC_ZERO ;
+        uint64_t age = now - arrival(j) ;
         int ok = stralloc_cats(&why, "5.4.7 message expired after ")
-          && stralloc_cats(&why, u64((now - arrival(j)) / 86400)) && stralloc_cats(&why, " days in the queue: ")
+          && stralloc_cats(&why, u64(age >= 2 * 86400 ? age / 86400 : age / 3600)) && stralloc_cats(&why, age >= 2 * 86400 ? " days in the queue: " : " hours in the queue: ")
           && stralloc_cats(&why, rec && rec->hastext ? qfile_str(&j->q, rec->text) : (JS(j, t[i].name)[0] == 'r' ? "waiting for a connection to the outside" : "no delivery possible"))
           && stralloc_0(&why) ;
         if (!ok || !target_fail(j, i, why.s)) { stralloc_free(&why) ; m->due = now + 60 ; return ; }
@@ -554,7 +602,7 @@ static void job_settle (job *j, msg *m)
   }
   due = arrival(j) + lifetime ;
   if (w && w < due) due = w ;
-  if (localpending)
+  if (localpending || (remotepending && j->remote_tried))
   {
     uint64_t r = next_retry(arrival(j)) ;
     if (r < due) due = r ;
@@ -708,6 +756,337 @@ static void lspawn_start (void)
   stralloc_free(&path) ;
 }
 
+/* ---- routes and mm-remote ---- */
+
+static route *route_at (unsigned int k) { return genalloc_s(route, &routes) + k ; }
+static unsigned int nroutes (void) { return genalloc_len(route, &routes) ; }
+
+static void routes_reload (void)
+{
+  char const *why = "" ;
+  routes_free(&routes) ;
+  switch (routes_load(&routes, &why))
+  {
+    case 1 : break ;
+    case 0 : logn(2, "alert: control/routes: ", why) ; break ;
+    default : logn(2, "alert: unable to read control/routes: ", strerror(errno)) ; break ;
+  }
+  if (nroutes() > ROUTES_MAX)
+  {
+    logn(2, "warning: only the first routes are used: at most ", u64(ROUTES_MAX)) ;
+    genalloc_setlen(route, &routes, ROUTES_MAX) ;
+  }
+}
+
+static void online_refresh (void)
+{
+  for (unsigned int k = 0 ; k < nroutes() ; k++)
+  {
+    route const *r = route_at(k) ;
+    int up = onlyroute ? !strcmp(r->name.s, onlyroute) : route_isonline(r) ;
+    if (up && !online[k] && !r->permanent && !flushes[k].active)
+    {
+      flush zero = { .active = 1 } ;
+      flushes[k] = zero ;
+    }
+    online[k] = up ;
+  }
+}
+
+/* The addresses of the From: field, for the routes' From filters. */
+static void job_froms (job *j)
+{
+  char buf[FROM_HEADER_MAX] ;
+  size_t len = j->q.messlen < sizeof buf ? j->q.messlen : sizeof buf ;
+  ssize_t r ;
+  size_t i = 0 ;
+  j->froms_read = 1 ;
+  r = pread(j->fd, buf, len, MESS_HEADER_LEN) ;
+  if (r <= 0) return ;
+  len = r ;
+  while (i < len && buf[i] != '\n')
+  {
+    size_t end = i ;
+    /* a field: its line and the continuation lines after it */
+    for (;;)
+    {
+      char *nl = memchr(buf + end, '\n', len - end) ;
+      if (!nl) { end = len ; break ; }
+      end = nl - buf + 1 ;
+      if (end >= len || (buf[end] != ' ' && buf[end] != '\t')) break ;
+    }
+    if (rfc822_is_field(buf + i, end - i, "from"))
+    {
+      char const *colon = memchr(buf + i, ':', end - i) ;
+      if (colon) rfc822_addresses(colon + 1, buf + end - colon - 1, 0, &j->froms) ;
+      return ;
+    }
+    i = end ;
+  }
+}
+
+static int choose_route (job *j, target const *t)
+{
+  char const *rcpt = JS(j, t->name) + 1 ;
+  char const *sender = qfile_str(&j->q, j->q.sender) ;
+  for (unsigned int k = 0 ; k < nroutes() ; k++)
+  {
+    route const *r = route_at(k) ;
+    if (!online[k] || (t->tried & (1u << k))) continue ;
+    if (!route_serves(r, rcpt) || !route_allows_sender(r, sender)) continue ;
+    if (r->has_allowfrom || r->denyfrom.len)
+    {
+      if (!j->froms_read) job_froms(j) ;
+      if (!route_allows_from(r, j->froms.s ? j->froms.s : "", j->froms.len)) continue ;
+    }
+    return k ;
+  }
+  return -1 ;
+}
+
+static void flush_write (unsigned int k)
+{
+  flush const *f = flushes + k ;
+  stralloc path = STRALLOC_ZERO, tmp = STRALLOC_ZERO, text = STRALLOC_ZERO ;
+  int done = 1 ;
+  for (unsigned int c = 0 ; c < CONN_MAX ; c++) if (conns[c].used && conns[c].route == k) done = 0 ;
+  for (size_t i = 0 ; done && i < genalloc_len(msg, &msgs) ; i++)
+    if (genalloc_s(msg, &msgs)[i].due <= now || genalloc_s(msg, &msgs)[i].job) done = 0 ;
+  if (stralloc_cats(&path, "queue/online/") && stralloc_cats(&path, route_at(k)->name.s) && stralloc_cats(&path, ".flush") && stralloc_0(&path)
+   && stralloc_copy(&tmp, &path) && (tmp.len--, stralloc_cats(&tmp, ".tmp")) && stralloc_0(&tmp)
+   && stralloc_cats(&text, "total ") && stralloc_cats(&text, u64(f->total))
+   && stralloc_cats(&text, " sent ") && stralloc_cats(&text, u64(f->sent))
+   && stralloc_cats(&text, " deferred ") && stralloc_cats(&text, u64(f->deferred))
+   && stralloc_cats(&text, " failed ") && stralloc_cats(&text, u64(f->failed))
+   && stralloc_cats(&text, done ? " done 1\n" : " done 0\n"))
+  {
+    /* progress only: no fsync, a crash just loses the display */
+    if (openwritenclose_unsafe(tmp.s, text.s, text.len) && rename(tmp.s, path.s) == 0) { }
+    else if (errno != ENOENT) logn(4, "warning: unable to write ", path.s, ": ", strerror(errno)) ;
+  }
+  if (done)
+  {
+    flushes[k].active = 0 ;
+    logn(10, "flush ", route_at(k)->name.s, " done: ", u64(f->sent), " sent, ", u64(f->deferred), " deferred, ", u64(f->failed), " failed") ;
+  }
+  stralloc_free(&path) ; stralloc_free(&tmp) ; stralloc_free(&text) ;
+}
+
+static int conn_get (unsigned int k, char const *dest, size_t destlen)
+{
+  unsigned int i ;
+  int req[2], res[2] ;
+  conn *c = 0 ;
+  for (i = 0 ; i < CONN_MAX ; i++)
+    if (conns[i].used && conns[i].reqfd >= 0 && conns[i].route == k
+     && conns[i].dest.len == destlen + 1 && !strncasecmp(conns[i].dest.s, dest, destlen))
+      return i ;
+  if (nconns >= concurrencyremote) return -1 ;
+  for (i = 0 ; i < CONN_MAX ; i++) if (!conns[i].used) { c = conns + i ; break ; }
+  if (!c) return -1 ;
+  if (pipe(req) < 0) return -1 ;
+  if (pipe(res) < 0) { close(req[0]) ; close(req[1]) ; return -1 ; }
+  c->dest.len = 0 ;
+  if (!stralloc_catb(&c->dest, dest, destlen) || !stralloc_0(&c->dest)) dienomem() ;
+  c->pid = fork() ;
+  if (c->pid < 0)
+  {
+    close(req[0]) ; close(req[1]) ; close(res[0]) ; close(res[1]) ;
+    return -1 ;
+  }
+  if (!c->pid)
+  {
+    stralloc path = STRALLOC_ZERO ;
+    char const *argv[4] = { "mm-remote", route_at(k)->name.s, c->dest.s, 0 } ;
+    close(req[1]) ; close(res[0]) ;
+    if (fd_move2(0, req[0], 1, res[1]) < 0) _exit(EX_TEMPFAIL) ;
+    if (!mm_path(&path, "bin/mm-remote")) _exit(EX_TEMPFAIL) ;
+    execv(path.s, (char *const *)argv) ;
+    strerr_diefu2sys(EX_TEMPFAIL, "exec ", path.s) ;
+  }
+  close(req[0]) ; close(res[1]) ;
+  coe(req[1]) ; coe(res[0]) ;
+  ndelay_on(res[0]) ;
+  c->reqfd = req[1] ; c->resfd = res[0] ;
+  c->route = k ;
+  c->in.len = 0 ;
+  c->used = 1 ;
+  nconns++ ;
+  logn(6, "starting mm-remote for route ", route_at(k)->name.s, " to ", *c->dest.s ? c->dest.s : route_at(k)->smarthost.s, "", "") ;
+  return c - conns ;
+}
+
+/* Hand every remote target of j assigned to connection ci to it, as one request. */
+static void remote_request (job *j, unsigned int ci)
+{
+  conn *c = conns + ci ;
+  stralloc req = STRALLOC_ZERO ;
+  unsigned int n = 0 ;
+  if (!stralloc_cats(&req, u64(j->id)) || !stralloc_0(&req)
+   || !stralloc_cats(&req, qfile_str(&j->q, j->q.sender)) || !stralloc_0(&req)) dienomem() ;
+  for (size_t i = 0 ; i < job_ntargets(j) ; i++)
+  {
+    target *t = job_targets(j) + i ;
+    if (t->conn != ci + 1 || t->inflight) continue ;
+    if (!stralloc_cats(&req, JS(j, t->name) + 1) || !stralloc_0(&req)) dienomem() ;
+    t->inflight = 1 ;
+    j->inflight++ ;
+    rinflight++ ;
+    n++ ;
+  }
+  if (!stralloc_0(&req)) dienomem() ;
+  if (n)
+  {
+    if (allwrite(c->reqfd, req.s, req.len) < req.len)
+      logn(4, "warning: unable to write to mm-remote for route ", route_at(c->route)->name.s, ": ", strerror(errno)) ;
+    if (flushes[c->route].active) flushes[c->route].total += n ;
+  }
+  stralloc_free(&req) ;
+}
+
+static target *remote_target (job *j, char const *rcpt, unsigned int ci)
+{
+  for (size_t i = 0 ; i < job_ntargets(j) ; i++)
+  {
+    target *t = job_targets(j) + i ;
+    char const *name = JS(j, t->name) ;
+    if (name[0] == 'r' && t->inflight && t->conn == ci + 1 && !strcmp(name + 1, rcpt)) return t ;
+  }
+  return 0 ;
+}
+
+static void attempt (msg *m) ;
+
+static void remote_result (unsigned int ci, char const *id, char const *rcpt, char const *res)
+{
+  conn *c = conns + ci ;
+  uint64_t mid ;
+  msg *m ;
+  job *j ;
+  target *t ;
+  flush *f = flushes + c->route ;
+  char const *rname = route_at(c->route)->name.s ;
+  if (!scan_id(id, &mid) || !(m = msg_find(mid)) || !m->job
+   || !(t = remote_target(j = jobs + m->job - 1, rcpt, ci)))
+  {
+    logn(2, "warning: unexpected result from mm-remote for route ", rname) ;
+    return ;
+  }
+  t->inflight = 0 ;
+  t->conn = 0 ;
+  j->inflight-- ;
+  rinflight-- ;
+  switch (res[0])
+  {
+    case 'K' :
+    {
+      int others = 0 ;
+      logn(8, "msg ", id, ": success: ", rcpt, " via ", rname, ": ", res + 1) ;
+      t->state = TARGET_DONE ;
+      for (size_t i = 0 ; i < job_ntargets(j) ; i++)
+        if (job_targets(j)[i].state != TARGET_DONE) others = 1 ;
+      if (others) journal(j, 'd', JS(j, t->name), 0, 1) ;
+      if (f->active) f->sent++ ;
+      break ;
+    }
+    case 'D' :
+      logn(8, "msg ", id, ": failure: ", rcpt, " via ", rname, ": ", res + 1) ;
+      target_fail(j, t - job_targets(j), res + 1) ;
+      if (f->active) f->failed++ ;
+      break ;
+    default :
+      logn(8, "msg ", id, ": deferral: ", rcpt, " via ", rname, ": ", res[0] == 'Z' ? res + 1 : res) ;
+      journal(j, 'z', JS(j, t->name), res[0] == 'Z' ? res + 1 : res, 0) ;
+      target_reason(j, t - job_targets(j), res[0] == 'Z' ? res + 1 : res) ;
+      j->remote_tried = 1 ;
+      if (c->route < 32) t->tried |= 1u << c->route ;
+      /* a "last" route keeps what it deferred; otherwise the next online route may try */
+      if (route_at(c->route)->last || choose_route(j, t) < 0) t->deferred = 1 ;
+      if (f->active) f->deferred++ ;
+      break ;
+  }
+  if (!j->inflight)
+  {
+    int again = 0 ;
+    for (size_t i = 0 ; i < job_ntargets(j) ; i++)
+    {
+      target const *u = job_targets(j) + i ;
+      if (u->state == TARGET_PENDING && !u->deferred && !u->inflight) again = 1 ;
+    }
+    if (again) attempt(m) ;
+    else job_finish(j) ;
+  }
+}
+
+static void conn_end (unsigned int ci)
+{
+  conn *c = conns + ci ;
+  unsigned int k = c->route ;
+  /* whatever it did not answer is deferred */
+  for (unsigned int jj = 0 ; jj < ACTIVE_MAX ; jj++)
+  {
+    job *j = jobs + jj ;
+    if (!j->used) continue ;
+    for (size_t i = 0 ; i < job_ntargets(j) ; i++)
+    {
+      target *t = job_targets(j) + i ;
+      if (t->inflight && t->conn == ci + 1)
+      {
+        char res[] = "Z4.4.0 mm-remote ended without a result for this recipient" ;
+        char id[UINT64_FMT] ;
+        id[uint64_fmt(id, j->id)] = 0 ;
+        remote_result(ci, id, JS(j, t->name) + 1, res) ;
+        if (!j->used) break ;
+      }
+    }
+  }
+  if (c->reqfd >= 0) close(c->reqfd) ;
+  close(c->resfd) ;
+  c->used = 0 ;
+  nconns-- ;
+  if (flushes[k].active) flush_write(k) ;
+}
+
+static void remote_read (unsigned int ci)
+{
+  conn *c = conns + ci ;
+  char buf[4096] ;
+  ssize_t r = read(c->resfd, buf, sizeof buf) ;
+  size_t start = 0, zeros = 0, f1 = 0, f2 = 0 ;
+  if (r < 0) { if (errno == EINTR || errno == EAGAIN) return ; r = 0 ; }
+  if (!r) { conn_end(ci) ; return ; }
+  if (!stralloc_catb(&c->in, buf, r)) dienomem() ;
+  /* records are three NUL-terminated fields */
+  for (size_t i = 0 ; i < c->in.len ; i++)
+  {
+    if (c->in.s[i]) continue ;
+    zeros++ ;
+    if (zeros == 1) f1 = i + 1 ;
+    else if (zeros == 2) f2 = i + 1 ;
+    else
+    {
+      remote_result(ci, c->in.s + start, c->in.s + f1, c->in.s + f2) ;
+      start = i + 1 ;
+      zeros = 0 ;
+    }
+  }
+  memmove(c->in.s, c->in.s + start, c->in.len - start) ;
+  c->in.len -= start ;
+  if (flushes[c->route].active) flush_write(c->route) ;
+}
+
+/* After a pass has handed out what was due, each mm-remote gets EOF on
+   its requests: it finishes, says QUIT and exits. */
+static void conns_close_requests (void)
+{
+  for (unsigned int i = 0 ; i < CONN_MAX ; i++)
+    if (conns[i].used && conns[i].reqfd >= 0)
+    {
+      close(conns[i].reqfd) ;
+      conns[i].reqfd = -1 ;
+    }
+}
+
 /* ---- looking at a message ---- */
 
 static job *job_open (msg *m)
@@ -732,6 +1111,9 @@ static job *job_open (msg *m)
   }
   j->targets = (genalloc)GENALLOC_ZERO ;
   j->strings = (stralloc)STRALLOC_ZERO ;
+  j->froms = (stralloc)STRALLOC_ZERO ;
+  j->froms_read = 0 ;
+  j->remote_tried = 0 ;
   j->id = m->id ;
   j->inflight = 0 ;
   j->used = 1 ;
@@ -795,15 +1177,31 @@ static void attempt (msg *m)
       target_fail(j, i, JS(j, t->error)) ;
       continue ;
     }
+    if (held) { t->deferred = 1 ; continue ; }
     if (name[0] == 'r')
     {
-      logn(6, "msg ", u64(j->id), ": waiting for a connection: ", JS(j, t->rcpt), "", "") ;
-      t->deferred = 1 ;
+      int k = choose_route(j, t), ci ;
+      char const *rcpt = name + 1 ;
+      size_t at = address_at(rcpt, strlen(rcpt)) ;
+      if (k < 0)
+      {
+        logn(6, "msg ", u64(j->id), ": waiting for a connection: ", JS(j, t->rcpt), "", "") ;
+        t->deferred = 1 ;
+        continue ;
+      }
+      if (route_at(k)->smarthost.len > 1) ci = conn_get(k, "", 0) ;
+      else ci = conn_get(k, rcpt + at + 1, at < strlen(rcpt) ? strlen(rcpt) - at - 1 : 0) ;
+      if (ci < 0) continue ;  /* no free connection: the next loop turn */
+      t->conn = ci + 1 ;
       continue ;
     }
-    if (held) { t->deferred = 1 ; continue ; }
-    if (inflight >= concurrency) return ;  /* the rest when a slot frees up */
+    if (inflight >= concurrency) continue ;  /* the rest when a slot frees up */
     lspawn_request(j, i) ;
+  }
+  for (size_t i = 0 ; i < n ; i++)
+  {
+    target const *t = job_targets(j) + i ;
+    if (t->conn && !t->inflight) remote_request(j, t->conn - 1) ;
   }
   if (!j->inflight) job_finish(j) ;
 }
@@ -825,7 +1223,10 @@ static void trigger_read (int fd)
   char buf[64] ;
   ssize_t r ;
   while ((r = read(fd, buf, sizeof buf)) > 0)
+  {
     if (memchr(buf, TRIGGER_RUN, r)) queuerun = 1 ;
+    if (memchr(buf, TRIGGER_ONLINE, r)) online_changed = 1 ;
+  }
   scan_todo() ;
 }
 
@@ -840,7 +1241,7 @@ static void handle_signals (void)
       case 0 : return ;
       case SIGTERM : case SIGINT : stopping = 1 ; break ;
       case SIGALRM : queuerun = 1 ; break ;
-      case SIGHUP : read_control() ; aliases_loaded = 0 ; break ;
+      case SIGHUP : read_control() ; aliases_loaded = 0 ; online_changed = 1 ; break ;
       case SIGCHLD :
       {
         int wstat ;
@@ -876,7 +1277,7 @@ static uint64_t run_due (void)
   {
     msg *m = genalloc_s(msg, &msgs) + i ;
     uint64_t id = m->id ;
-    if (!m->job && m->due <= now && !stopping && inflight < concurrency && njobs < ACTIVE_MAX)
+    if (!m->job && m->due <= now && !stopping && njobs < ACTIVE_MAX)
     {
       attempt(m) ;
       /* attempt may have removed or moved it */
@@ -884,15 +1285,16 @@ static uint64_t run_due (void)
       if (!m) continue ;
       if (m != genalloc_s(msg, &msgs) + i) continue ;
     }
-    else if (m->job && !stopping && inflight < concurrency)
+    else if (m->job && !stopping)
     {
-      /* an active message waiting for a delivery slot */
+      /* an active message waiting for a delivery slot or a connection */
       job *j = jobs + m->job - 1 ;
       int waiting = 0 ;
       for (size_t k = 0 ; k < job_ntargets(j) ; k++)
       {
         target *t = job_targets(j) + k ;
-        if (t->state == TARGET_PENDING && !t->inflight && !t->deferred) waiting = 1 ;
+        if (t->state == TARGET_PENDING && !t->inflight && !t->deferred && !t->conn
+         && (JS(j, t->name)[0] == 'r' ? nconns < concurrencyremote : inflight < concurrency)) waiting = 1 ;
       }
       if (waiting) { attempt(m) ; m = msg_find(id) ; if (!m) continue ; }
     }
@@ -911,21 +1313,24 @@ static void tain_now_set (void)
 int main (int argc, char const *const *argv)
 {
   int lockfd, trigfd = -1, sigfd ;
-  iopause_fd x[3] ;
+  iopause_fd x[3 + CONN_MAX] ;
+  unsigned int xconn[CONN_MAX], nxconn = 0 ;
   PROG = "mm-send" ;
   {
     subgetopt l = SUBGETOPT_ZERO ;
     for (;;)
     {
-      int opt = subgetopt_r(argc, argv, "1", &l) ;
+      int opt = subgetopt_r(argc, argv, "1o:", &l) ;
       if (opt == -1) break ;
       switch (opt)
       {
         case '1' : oneshot = 1 ; break ;
+        case 'o' : onlyroute = l.arg ; break ;
         default : dieusage() ;
       }
     }
   }
+  if (onlyroute && !oneshot) dieusage() ;
   mm_chdir_home() ;
   signal(SIGPIPE, SIG_IGN) ;
   umask(007) ;
@@ -978,6 +1383,13 @@ int main (int argc, char const *const *argv)
   scan_mess() ;
   if (oneshot) release_all() ;
   load_aliases() ;
+  routes_reload() ;
+  if (onlyroute)
+  {
+    int found = 0 ;
+    for (unsigned int k = 0 ; k < nroutes() ; k++) if (!strcmp(route_at(k)->name.s, onlyroute)) found = 1 ;
+    if (!found) strerr_dief2x(EX_CONFIG, "no such route: ", onlyroute) ;
+  }
 
   for (;;)
   {
@@ -987,11 +1399,25 @@ int main (int argc, char const *const *argv)
     int r ;
     tain_now_set() ;
     if (queuerun) release_all() ;
+    if (online_changed)
+    {
+      /* a route came up or went down: everything waiting looks again */
+      routes_reload() ;
+      for (size_t i = 0 ; i < genalloc_len(msg, &msgs) ; i++)
+      {
+        msg *m = genalloc_s(msg, &msgs) + i ;
+        if (!m->job && m->due != (uint64_t)-2) m->due = 0 ;
+      }
+      online_changed = 0 ;
+    }
+    online_refresh() ;
     if (!stopping) load_aliases() ;
     next = run_due() ;
+    conns_close_requests() ;
     flush_unlinks() ;
-    if (stopping && !inflight) break ;
-    if (oneshot && !inflight && !njobs)
+    for (unsigned int k = 0 ; k < nroutes() ; k++) if (flushes[k].active) flush_write(k) ;
+    if (stopping && !inflight && !nconns) break ;
+    if (oneshot && !inflight && !njobs && !nconns)
     {
       /* one pass: done when nothing is left that is due now */
       int due = 0 ;
@@ -1002,6 +1428,14 @@ int main (int argc, char const *const *argv)
     x[n].fd = sigfd ; x[n].events = IOPAUSE_READ ; n++ ;
     x[n].fd = LSPAWN_IN ; x[n].events = IOPAUSE_READ ; n++ ;
     if (trigfd >= 0) { x[n].fd = trigfd ; x[n].events = IOPAUSE_READ ; n++ ; }
+    {
+      unsigned int ci[CONN_MAX], nc = 0, base = n ;
+      for (unsigned int i = 0 ; i < CONN_MAX ; i++)
+        if (conns[i].used) { ci[nc++] = i ; x[n].fd = conns[i].resfd ; x[n].events = IOPAUSE_READ ; n++ ; }
+      (void)base ;
+      memcpy(xconn, ci, nc * sizeof(unsigned int)) ;
+      nxconn = nc ;
+    }
     if (next == (uint64_t)-1 || next == (uint64_t)-2 || oneshot) tain_add_g(&deadline, &tain_infinite_relative) ;
     else
     {
@@ -1015,6 +1449,8 @@ int main (int argc, char const *const *argv)
     if (x[0].revents & IOPAUSE_READ) handle_signals() ;
     if (x[1].revents & (IOPAUSE_READ | IOPAUSE_EXCEPT)) lspawn_read() ;
     if (trigfd >= 0 && (x[2].revents & IOPAUSE_READ)) trigger_read(trigfd) ;
+    for (unsigned int i = 0 ; i < nxconn ; i++)
+      if (x[3 - (trigfd < 0) + i].revents & (IOPAUSE_READ | IOPAUSE_EXCEPT)) remote_read(xconn[i]) ;
   }
   flush_unlinks() ;
   close(LSPAWN_OUT) ;
