@@ -29,7 +29,6 @@ done
 [ -n "$instance" ] || { echo "install.sh: only --instance DIR is supported so far" >&2; exit 64; }
 case "$build" in /*) ;; *) build="$(pwd)/$build" ;; esac
 
-progs="mm-queue mm-inject mm-send mm-start mm-lspawn mm-local mm-qctl mm-smtpd sendmail"
 for p in mm-queue mm-inject mm-send mm-start mm-lspawn mm-local sendmail; do
   [ -x "$build/$p" ] || { echo "install.sh: $build/$p is missing: run make first" >&2; exit 78; }
 done
@@ -42,8 +41,9 @@ host=$(hostname -f 2>/dev/null || hostname)
 
 umask 022
 mkdir -p "$dir/bin" "$dir/control" "$dir/home/$owner" "$dir/mail"
-for p in $progs; do
-  [ -x "$build/$p" ] || continue
+for f in "$build"/mm-* "$build/sendmail"; do
+  p=${f##*/}
+  [ -f "$f" ] && [ -x "$f" ] || continue
   # copy to a temporary name and rename: an upgrade never runs half a binary
   cp "$build/$p" "$dir/bin/.$p.new" && mv -f "$dir/bin/.$p.new" "$dir/bin/$p"
 done
@@ -65,7 +65,7 @@ root: $owner
 MAILER-DAEMON: postmaster"
 
 umask 077
-for d in queue queue/tmp queue/mess queue/todo queue/lock; do
+for d in queue queue/tmp queue/mess queue/todo queue/lock queue/online; do
   mkdir -p "$dir/$d"
 done
 [ -p "$dir/queue/lock/trigger" ] || mkfifo -m 0600 "$dir/queue/lock/trigger"

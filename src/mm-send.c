@@ -151,16 +151,17 @@ static char lsoutbuf[8192] ;
 static stralloc lsin = STRALLOC_ZERO ;
 static pid_t lspawn_pid = 0 ;
 
-/* One log line on stderr: "mm-send: " and the pieces. */
-static void logn (unsigned int n, ...)
+/* One log line on stderr: "mm-send: " and the pieces, up to a null. */
+static void log_line (char const *s, ...)
 {
   va_list ap ;
-  va_start(ap, n) ;
+  va_start(ap, s) ;
   buffer_puts(buffer_2, "mm-send: ") ;
-  while (n--) buffer_puts(buffer_2, va_arg(ap, char const *)) ;
+  for (; s ; s = va_arg(ap, char const *)) buffer_puts(buffer_2, s) ;
   buffer_putflush(buffer_2, "\n", 1) ;
   va_end(ap) ;
 }
+#define logl(...) log_line(__VA_ARGS__, (char const *)0)
 
 static char const *u64 (uint64_t u)
 {
@@ -241,11 +242,11 @@ static int load_aliases (void)
   {
     case 1 : break ;
     case 0 :
-      logn(4, "alert: control/aliases line ", u64(line), ": ", why) ;
+      logl("alert: control/aliases line ", u64(line), ": ", why) ;
       aliases_loaded = 0 ;
       return 0 ;
     default :
-      logn(2, "alert: unable to read control/aliases: ", strerror(errno)) ;
+      logl("alert: unable to read control/aliases: ", strerror(errno)) ;
       aliases_loaded = 0 ;
       return 0 ;
   }
@@ -300,7 +301,7 @@ static void scan_todo (void)
   DIR *dir = opendir("queue/todo") ;
   struct dirent *d ;
   char path[48] ;
-  if (!dir) { logn(2, "warning: unable to open queue/todo: ", strerror(errno)) ; return ; }
+  if (!dir) { logl("warning: unable to open queue/todo: ", strerror(errno)) ; return ; }
   while ((d = readdir(dir)))
   {
     uint64_t id ;
@@ -342,7 +343,7 @@ static void clean_tmp (void)
     if (stat(path, &st) == 0 && (uint64_t)st.st_mtime + QUEUE_TMP_MAXAGE < now)
     {
       unlink(path) ;
-      logn(2, "removed stale work file queue/tmp/", d->d_name) ;
+      logl("removed stale work file queue/tmp/", d->d_name) ;
     }
   }
   closedir(dir) ;
@@ -366,12 +367,12 @@ static void flush_unlinks (void)
   for (size_t i = 0 ; i < n ; i++)
   {
     messpath(path, ids[i]) ;
-    if (unlink(path) < 0 && errno != ENOENT) logn(4, "warning: unable to unlink ", path, ": ", strerror(errno)) ;
+    if (unlink(path) < 0 && errno != ENOENT) logl("warning: unable to unlink ", path, ": ", strerror(errno)) ;
   }
   dfd = open("queue/mess", O_RDONLY | O_DIRECTORY | O_CLOEXEC) ;
-  if (dfd < 0 || fsync(dfd) < 0) logn(2, "warning: unable to fsync queue/mess: ", strerror(errno)) ;
+  if (dfd < 0 || fsync(dfd) < 0) logl("warning: unable to fsync queue/mess: ", strerror(errno)) ;
   if (dfd >= 0) close(dfd) ;
-  for (size_t i = 0 ; i < n ; i++) logn(2, "end msg ", u64(ids[i])) ;
+  for (size_t i = 0 ; i < n ; i++) logl("end msg ", u64(ids[i])) ;
   genalloc_setlen(uint64_t, &unlinks, 0) ;
 }
 
@@ -491,7 +492,7 @@ static int wants_reports (job *j)
 static int journal (job *j, char kind, char const *a, char const *b, int sync)
 {
   if (qfile_append(j->fd, &j->q, kind, a, b, sync)) return 1 ;
-  logn(6, "warning: msg ", u64(j->id), ": unable to write journal: ", strerror(errno), "", "") ;
+  logl("warning: msg ", u64(j->id), ": unable to write journal: ", strerror(errno)) ;
   return 0 ;
 }
 
@@ -531,12 +532,12 @@ static void send_report (job *j, int final)
   code = report_send(&r, bouncemax, id) ;
   if (code)
   {
-    logn(4, "warning: msg ", u64(j->id), ": unable to queue report: ", report_strerror(code)) ;
+    logl("warning: msg ", u64(j->id), ": unable to queue report: ", report_strerror(code)) ;
     report_free(&r) ;
     return ;
   }
-  if (final) logn(6, "msg ", u64(j->id), ": bounce msg ", id, " queued to ", report_recipient(&r)) ;
-  else logn(6, "msg ", u64(j->id), ": warning msg ", id, " queued to ", report_recipient(&r)) ;
+  if (final) logl("msg ", u64(j->id), ": bounce msg ", id, " queued to ", report_recipient(&r)) ;
+  else logl("msg ", u64(j->id), ": warning msg ", id, " queued to ", report_recipient(&r)) ;
   report_free(&r) ;
 }
 
@@ -571,7 +572,7 @@ static void job_settle (job *j, msg *m)
           && stralloc_0(&why) ;
         if (!ok || !target_fail(j, i, why.s)) { stralloc_free(&why) ; m->due = now + 60 ; return ; }
         t = job_targets(j) ;
-        logn(6, "msg ", u64(j->id), ": expired: ", JS(j, t[i].rcpt), ": ", why.s) ;
+        logl("msg ", u64(j->id), ": expired: ", JS(j, t[i].rcpt), ": ", why.s) ;
         stralloc_free(&why) ;
         failed++ ;
       }
@@ -582,7 +583,7 @@ static void job_settle (job *j, msg *m)
     if (failed)
     {
       if (*qfile_str(&j->q, j->q.sender) || !qfile_hasflag(&j->q, '2')) send_report(j, 1) ;
-      else logn(3, "msg ", u64(j->id), ": double bounce failed, dropped") ;
+      else logl("msg ", u64(j->id), ": double bounce failed, dropped") ;
     }
     if (!genalloc_append(uint64_t, &unlinks, &j->id)) dienomem() ;
     m->due = (uint64_t)-1 ;
@@ -657,7 +658,7 @@ static void lspawn_request (job *j, size_t ti)
   t->inflight = 1 ;
   j->inflight++ ;
   inflight++ ;
-  logn(8, "starting delivery ", u64(dn), ": msg ", u64(j->id), " to local ", name[0] == 'u' ? name + 1 : name, " for ", JS(j, t->rcpt)) ;
+  logl("starting delivery ", u64(dn), ": msg ", u64(j->id), " to local ", name[0] == 'u' ? name + 1 : name, " for ", JS(j, t->rcpt)) ;
 }
 
 static void lspawn_result (char const *s, size_t len)
@@ -673,7 +674,7 @@ static void lspawn_result (char const *s, size_t len)
   if (!n || s[n] || n + 2 > len || !dn || dn > genalloc_len(uint32_t, &deliveries)
    || !(code = genalloc_s(uint32_t, &deliveries)[dn-1]))
   {
-    logn(1, "warning: garbled result from mm-lspawn") ;
+    logl("warning: garbled result from mm-lspawn") ;
     return ;
   }
   genalloc_s(uint32_t, &deliveries)[dn-1] = 0 ;
@@ -690,7 +691,7 @@ static void lspawn_result (char const *s, size_t len)
   switch (kind)
   {
     case 'K' :
-      logn(4, "delivery ", u64(dn), ": success: ", text) ;
+      logl("delivery ", u64(dn), ": success: ", text) ;
       t->state = TARGET_DONE ;
       /* the last target of a message that needs no bounce is recorded by
          the unlink itself */
@@ -701,11 +702,11 @@ static void lspawn_result (char const *s, size_t len)
       }
       break ;
     case 'D' :
-      logn(4, "delivery ", u64(dn), ": failure: ", text) ;
+      logl("delivery ", u64(dn), ": failure: ", text) ;
       target_fail(j, t - job_targets(j), text) ;
       break ;
     default :
-      logn(4, "delivery ", u64(dn), ": deferral: ", text) ;
+      logl("delivery ", u64(dn), ": deferral: ", text) ;
       journal(j, 'z', JS(j, t->name), text, 0) ;
       t->deferred = 1 ;
       target_reason(j, t - job_targets(j), text) ;
@@ -768,12 +769,12 @@ static void routes_reload (void)
   switch (routes_load(&routes, &why))
   {
     case 1 : break ;
-    case 0 : logn(2, "alert: control/routes: ", why) ; break ;
-    default : logn(2, "alert: unable to read control/routes: ", strerror(errno)) ; break ;
+    case 0 : logl("alert: control/routes: ", why) ; break ;
+    default : logl("alert: unable to read control/routes: ", strerror(errno)) ; break ;
   }
   if (nroutes() > ROUTES_MAX)
   {
-    logn(2, "warning: only the first routes are used: at most ", u64(ROUTES_MAX)) ;
+    logl("warning: only the first routes are used: at most ", u64(ROUTES_MAX)) ;
     genalloc_setlen(route, &routes, ROUTES_MAX) ;
   }
 }
@@ -862,12 +863,12 @@ static void flush_write (unsigned int k)
   {
     /* progress only: no fsync, a crash just loses the display */
     if (openwritenclose_unsafe(tmp.s, text.s, text.len) && rename(tmp.s, path.s) == 0) { }
-    else if (errno != ENOENT) logn(4, "warning: unable to write ", path.s, ": ", strerror(errno)) ;
+    else if (errno != ENOENT) logl("warning: unable to write ", path.s, ": ", strerror(errno)) ;
   }
   if (done)
   {
     flushes[k].active = 0 ;
-    logn(10, "flush ", route_at(k)->name.s, " done: ", u64(f->sent), " sent, ", u64(f->deferred), " deferred, ", u64(f->failed), " failed") ;
+    logl("flush ", route_at(k)->name.s, " done: ", u64(f->sent), " sent, ", u64(f->deferred), " deferred, ", u64(f->failed), " failed") ;
   }
   stralloc_free(&path) ; stralloc_free(&tmp) ; stralloc_free(&text) ;
 }
@@ -897,7 +898,7 @@ static int conn_get (unsigned int k, char const *dest, size_t destlen)
   if (!c->pid)
   {
     stralloc path = STRALLOC_ZERO ;
-    char const *argv[4] = { "mm-remote", route_at(k)->name.s, c->dest.s, 0 } ;
+    char const *argv[4] = { "mm-remote", route_at(k)->name.s, *c->dest.s ? c->dest.s : route_at(k)->smarthost.s, 0 } ;
     close(req[1]) ; close(res[0]) ;
     if (fd_move2(0, req[0], 1, res[1]) < 0) _exit(EX_TEMPFAIL) ;
     if (!mm_path(&path, "bin/mm-remote")) _exit(EX_TEMPFAIL) ;
@@ -912,7 +913,7 @@ static int conn_get (unsigned int k, char const *dest, size_t destlen)
   c->in.len = 0 ;
   c->used = 1 ;
   nconns++ ;
-  logn(6, "starting mm-remote for route ", route_at(k)->name.s, " to ", *c->dest.s ? c->dest.s : route_at(k)->smarthost.s, "", "") ;
+  logl("starting mm-remote for route ", route_at(k)->name.s, " to ", *c->dest.s ? c->dest.s : route_at(k)->smarthost.s) ;
   return c - conns ;
 }
 
@@ -938,7 +939,7 @@ static void remote_request (job *j, unsigned int ci)
   if (n)
   {
     if (allwrite(c->reqfd, req.s, req.len) < req.len)
-      logn(4, "warning: unable to write to mm-remote for route ", route_at(c->route)->name.s, ": ", strerror(errno)) ;
+      logl("warning: unable to write to mm-remote for route ", route_at(c->route)->name.s, ": ", strerror(errno)) ;
     if (flushes[c->route].active) flushes[c->route].total += n ;
   }
   stralloc_free(&req) ;
@@ -969,7 +970,7 @@ static void remote_result (unsigned int ci, char const *id, char const *rcpt, ch
   if (!scan_id(id, &mid) || !(m = msg_find(mid)) || !m->job
    || !(t = remote_target(j = jobs + m->job - 1, rcpt, ci)))
   {
-    logn(2, "warning: unexpected result from mm-remote for route ", rname) ;
+    logl("warning: unexpected result from mm-remote for route ", rname) ;
     return ;
   }
   t->inflight = 0 ;
@@ -981,7 +982,7 @@ static void remote_result (unsigned int ci, char const *id, char const *rcpt, ch
     case 'K' :
     {
       int others = 0 ;
-      logn(8, "msg ", id, ": success: ", rcpt, " via ", rname, ": ", res + 1) ;
+      logl("msg ", id, ": success: ", rcpt, " via ", rname, ": ", res + 1) ;
       t->state = TARGET_DONE ;
       for (size_t i = 0 ; i < job_ntargets(j) ; i++)
         if (job_targets(j)[i].state != TARGET_DONE) others = 1 ;
@@ -990,12 +991,12 @@ static void remote_result (unsigned int ci, char const *id, char const *rcpt, ch
       break ;
     }
     case 'D' :
-      logn(8, "msg ", id, ": failure: ", rcpt, " via ", rname, ": ", res + 1) ;
+      logl("msg ", id, ": failure: ", rcpt, " via ", rname, ": ", res + 1) ;
       target_fail(j, t - job_targets(j), res + 1) ;
       if (f->active) f->failed++ ;
       break ;
     default :
-      logn(8, "msg ", id, ": deferral: ", rcpt, " via ", rname, ": ", res[0] == 'Z' ? res + 1 : res) ;
+      logl("msg ", id, ": deferral: ", rcpt, " via ", rname, ": ", res[0] == 'Z' ? res + 1 : res) ;
       journal(j, 'z', JS(j, t->name), res[0] == 'Z' ? res + 1 : res, 0) ;
       target_reason(j, t - job_targets(j), res[0] == 'Z' ? res + 1 : res) ;
       j->remote_tried = 1 ;
@@ -1101,7 +1102,7 @@ static job *job_open (msg *m)
   if (j->fd < 0)
   {
     if (errno == ENOENT) { msg_remove(m->id) ; return 0 ; }
-    logn(4, "warning: unable to open ", path, ": ", strerror(errno)) ;
+    logl("warning: unable to open ", path, ": ", strerror(errno)) ;
     m->due = now + 60 ;
     return 0 ;
   }
@@ -1121,8 +1122,8 @@ static job *job_open (msg *m)
   r = qfile_read(j->fd, &j->q) ;
   if (r <= 0)
   {
-    if (!r) logn(3, "alert: msg ", u64(m->id), ": queue file is damaged, left in place") ;
-    else logn(4, "warning: msg ", u64(m->id), ": unable to read: ", strerror(errno)) ;
+    if (!r) logl("alert: msg ", u64(m->id), ": queue file is damaged, left in place") ;
+    else logl("warning: msg ", u64(m->id), ": unable to read: ", strerror(errno)) ;
     m->due = r ? now + 60 : (uint64_t)-2 ;
     job_close(j) ;
     return 0 ;
@@ -1131,7 +1132,7 @@ static job *job_open (msg *m)
   {
     char num[UINT64_FMT] ;
     num[uint64_fmt(num, j->q.messlen)] = 0 ;
-    logn(10, "new msg ", u64(m->id), " from <", qfile_str(&j->q, j->q.sender), "> uid ", u64(j->q.uid), " size ", num, " rcpts ", u64(qfile_nrcpts(&j->q))) ;
+    logl("new msg ", u64(m->id), " from <", qfile_str(&j->q, j->q.sender), "> uid ", u64(j->q.uid), " size ", num, " rcpts ", u64(qfile_nrcpts(&j->q))) ;
     m->isnew = 0 ;
   }
   return j ;
@@ -1149,7 +1150,7 @@ static void attempt (msg *m)
   {
     if (!j->inflight)
     {
-      logn(4, "msg ", u64(j->id), ": removed by uid ", u64(j->q.removed_by - 1)) ;
+      logl("msg ", u64(j->id), ": removed by uid ", u64(j->q.removed_by - 1)) ;
       if (!genalloc_append(uint64_t, &unlinks, &j->id)) dienomem() ;
       m->job = 0 ;
       msg_remove(j->id) ;
@@ -1159,7 +1160,7 @@ static void attempt (msg *m)
   }
   if (!job_ntargets(j) && !expand(j))
   {
-    logn(4, "warning: msg ", u64(j->id), ": unable to expand recipients: ", strerror(errno)) ;
+    logl("warning: msg ", u64(j->id), ": unable to expand recipients: ", strerror(errno)) ;
     m->job = 0 ; m->due = now + 60 ;
     job_close(j) ;
     return ;
@@ -1173,7 +1174,7 @@ static void attempt (msg *m)
     if (t->state != TARGET_PENDING || t->inflight || t->deferred) continue ;
     if (t->error != (size_t)-1)
     {
-      logn(6, "msg ", u64(j->id), ": failure: ", JS(j, t->rcpt), ": ", JS(j, t->error)) ;
+      logl("msg ", u64(j->id), ": failure: ", JS(j, t->rcpt), ": ", JS(j, t->error)) ;
       target_fail(j, i, JS(j, t->error)) ;
       continue ;
     }
@@ -1185,7 +1186,7 @@ static void attempt (msg *m)
       size_t at = address_at(rcpt, strlen(rcpt)) ;
       if (k < 0)
       {
-        logn(6, "msg ", u64(j->id), ": waiting for a connection: ", JS(j, t->rcpt), "", "") ;
+        logl("msg ", u64(j->id), ": waiting for a connection: ", JS(j, t->rcpt)) ;
         t->deferred = 1 ;
         continue ;
       }
@@ -1347,10 +1348,10 @@ int main (int argc, char const *const *argv)
       if (oneshot)
       {
         trigger_pull(TRIGGER_RUN) ;
-        logn(1, "another queue runner is active: asked it for a queue run") ;
+        logl("another queue runner is active: asked it for a queue run") ;
         return 0 ;
       }
-      logn(1, "another queue runner is active: waiting for it to end") ;
+      logl("another queue runner is active: waiting for it to end") ;
       if (fd_lock(lockfd, 1, 0) != 1) strerr_diefu1sys(EX_TEMPFAIL, "lock queue/lock/send") ;
       break ;
     default : strerr_diefu1sys(EX_TEMPFAIL, "lock queue/lock/send") ;
@@ -1377,7 +1378,7 @@ int main (int argc, char const *const *argv)
   ndelay_on(LSPAWN_IN) ;
   buffer_init(&lsout, &buffer_write, LSPAWN_OUT, lsoutbuf, sizeof lsoutbuf) ;
 
-  logn(1, oneshot ? "status: queue run starting" : "status: started") ;
+  logl(oneshot ? "status: queue run starting" : "status: started") ;
   clean_tmp() ;
   scan_todo() ;
   scan_mess() ;
@@ -1459,6 +1460,6 @@ int main (int argc, char const *const *argv)
     int wstat ;
     waitpid_nointr(lspawn_pid, &wstat, 0) ;
   }
-  logn(1, oneshot ? "status: queue run done" : "status: exiting") ;
+  logl(oneshot ? "status: queue run done" : "status: exiting") ;
   return 0 ;
 }
