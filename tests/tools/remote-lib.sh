@@ -8,7 +8,8 @@
 #   bg CMD...               run CMD in the background, killed at exit
 #   free_port               a free TCP port on 127.0.0.1
 #   wait_port FILE          wait for a --port-file to appear, print the port
-#   smtpserver NAME [OPTS]  tests/tools/smtpserver on 127.0.0.1, spool
+#   smtpserver NAME [OPTS]  tests/tools/smtpserver on $SMTP_LISTEN (default
+#                           127.0.0.1) port $SMTP_PORT (default: any), spool
 #                           $T/NAME.spool, log $T/NAME.log; prints the port
 #   mmsmtpd NAME [IP]       mm-smtpd of a second private instance $T/NAME
 #                           under tcpserver, accepting mail for b.example
@@ -63,7 +64,7 @@ smtpserver() {
   local name=$1; shift
   mkdir -p "$T/$name.spool"
   rm -f "$T/$name.port"
-  bg "$PY" "$TOOLS/smtpserver" --spool "$T/$name.spool" --port-file "$T/$name.port" "$@" "${SMTP_LISTEN:-127.0.0.1}:0" 2>>"$T/$name.log"
+  bg "$PY" "$TOOLS/smtpserver" --spool "$T/$name.spool" --port-file "$T/$name.port" "$@" "${SMTP_LISTEN:-127.0.0.1}:${SMTP_PORT:-0}" 2>>"$T/$name.log"
   wait_port "$T/$name.port"
 }
 
