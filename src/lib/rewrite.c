@@ -221,6 +221,7 @@ static int rewrite_list (rewrite const *rw, char const *s, size_t len, stralloc 
       {
         a = k + 1 ;
         for (b = a ; b < segend && t[b].type != '>' ; b++) ;
+        if (b == segend) { e = -2 ; goto end ; }  /* no closing '>' */
         if (a < b && t[a].type == '@')  /* RFC 5322 4.4 obs-route */
         {
           while (a < b && t[a].type != ':') a++ ;
