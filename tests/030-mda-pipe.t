@@ -4,7 +4,7 @@
 # control/delivery, temporary (75) and permanent (67, 1) exit codes, and
 # the exact environment a pipe gets.
 . "$(dirname "$0")/lib.sh"
-plan 31
+plan 32
 
 inst_new
 inst_user carol
@@ -17,9 +17,10 @@ carol mda $TOOLS/envdump $T/mda %u %r %s %l %d %h %%
 EOC
 cat >>"$MM_HOME/control/aliases" <<EOC
 pipe: |$TOOLS/envdump $T/pipe
-pipefail: |$TOOLS/envdump $T/pipefail 1
+pipefail: |$TOOLS/envdump -x 1 $T/pipefail
 EOC
 pm=$MM_HOME/home/alice/pm
+mkdir -p "$pm"
 cat >"$MM_HOME/home/alice/.procmailrc" <<EOC
 MAILDIR=$pm
 LOGFILE=$pm/log

@@ -5,7 +5,7 @@
 # |pipe, /file (mbox) and /dir/ (Maildir) targets, user+extension, and
 # postmaster without any alias.
 . "$(dirname "$0")/lib.sh"
-plan 40
+plan 41
 
 dsn() { "$PYTHON" "$TOOLS/dsn" "$1"; }
 # the first message in dave's Maildir (dave sends everything here) naming $1
@@ -117,7 +117,8 @@ like "$(cat $(maildir_grep alice '^Subject: ext$') /dev/null)" '^Delivered-To: a
 # newaliases checks the file
 "$MM_HOME/bin/newaliases" >"$T/na.out" 2>&1
 is "$?" 0 "newaliases exits 0 on a good alias file"
+like "$(cat "$T/na.out")" '^control/aliases: [0-9]+ aliases$' "and counts the aliases"
 echo "this line has no colon" >>"$MM_HOME/control/aliases"
 "$MM_HOME/bin/newaliases" >"$T/na.out" 2>&1
-isnt "$?" 0 "newaliases fails on a syntax error"
+is "$?" 78 "newaliases exits 78 on a syntax error"
 like "$(cat "$T/na.out")" 'aliases.*(line )?[0-9]+' "naming the line: $(head -n 1 "$T/na.out")"

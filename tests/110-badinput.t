@@ -30,7 +30,7 @@ out=$(sendmail -Z alice@localhost <"$T/in" 2>&1); st=$?
 is "$st" 64 "unknown option: exit 64"
 like "$out" '-Z' "the error names the option (a usage line may follow)"
 ok nothing_queued "unknown option: nothing queued"
-refused '64|65' "-t without recipient headers" sendmail -t
+refused 65 "-t without recipient headers" sendmail -t
 
 printf 'Subject: nul\n\nbefore\0after\n' >"$T/in"
 refused 65 "NUL byte in the body" sendmail alice@localhost
@@ -44,9 +44,9 @@ like "$err" '[Ll]ine|[Hh]eader|long' "the error says the line is too long"
 
 printf 'Subject: x\n\nbody\n' >"$T/in"
 for a in 'alice@' '@localhost' 'al ice@localhost' 'alice@local host' 'alice@@localhost' '<alice@localhost' 'alice@localhost>' "$(head -c 300 /dev/zero | tr '\0' a)@localhost"; do
-  refused '64|65' "invalid address '${a:0:30}'" sendmail "$a"
+  refused 65 "invalid address '${a:0:30}'" sendmail "$a"
 done
-refused '64|65' "invalid sender" sendmail -f 'bad sender@@x' alice@localhost
+refused 65 "invalid sender" sendmail -f 'bad sender@@x' alice@localhost
 
 # control/databytes
 echo 200 >"$MM_HOME/control/databytes"

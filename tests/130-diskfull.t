@@ -12,7 +12,7 @@ mkdir "$probe"
 mount -t tmpfs -o size=64k tmpfs "$probe" 2>/dev/null || skip_all "cannot mount a tmpfs here"
 umount "$probe"
 
-plan 24
+plan 23
 
 inst_new
 q=$MM_HOME/queue
@@ -29,8 +29,7 @@ nothing_queued() {
 fill "$q/filler"
 out=$(printf 'Subject: no space\n\nx\n' | sendmail alice@localhost 2>&1); st=$?
 is "$st" 75 "with the queue's disk full sendmail exits 75"
-is "$(printf '%s\n' "$out" | grep -c .)" 1 "with one line: $out"
-like "$out" '[Dd]isk full|[Nn]o space' "saying the disk is full"
+like "$out" '[Dd]isk full|[Nn]o space' "saying the disk is full: $out"
 ok nothing_queued "nothing is queued"
 
 # a little space: the message does not fit halfway through
