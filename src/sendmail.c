@@ -62,6 +62,8 @@ static void option_o (char const *arg)
 
 /* -q, -qINTERVAL, -qoNAME, -qRsubstr ...; returns 1 when the next
    word was used as the route name of "-qo NAME". */
+static char const *qroute = 0 ;  /* -qo NAME */
+
 static int option_q (char const *rest, char const *next)
 {
   setmode(MODE_RUN) ;
@@ -69,9 +71,10 @@ static int option_q (char const *rest, char const *next)
   if (!*rest) return 0 ;
   if (rest[0] == 'o')
   {
-    /* -qo NAME: a queue run for route NAME; for now, a whole queue run */
-    if (rest[1]) return 0 ;
+    /* -qo NAME or -qoNAME: a queue run through route NAME alone */
+    if (rest[1]) { qroute = rest + 1 ; return 0 ; }
     if (!next) strerr_dief(EX_USAGE, "-qo needs a route name") ;
+    qroute = next ;
     return 1 ;
   }
   if (rest[0] == 'p') rest++ ;  /* -qpINTERVAL: sendmail's persistent runner, the same here */
@@ -184,7 +187,7 @@ static void newaliases (void)
    without, the process becomes mm-send. */
 static int queuerun (int dofork)
 {
-  static char const *const argv[] = { "mm-send", "-1", 0 } ;
+  char const *const argv[] = { "mm-send", "-1", qroute ? "-o" : 0, qroute, 0 } ;
   stralloc lock = STRALLOC_ZERO ;
   int allowed = getuid() == 0 || mm_is_instance() ;
   int fd, busy = 0 ;
@@ -205,6 +208,9 @@ static int queuerun (int dofork)
   stralloc_free(&lock) ;
   if (busy)
   {
+    /* a running mm-send sends through every route that is up; it takes
+       no orders for one pass through one route */
+    if (qroute) strerr_dief(EX_TEMPFAIL, "a queue runner is active: use mm-online ", qroute, " to send through ", qroute) ;
     trigger_pull(TRIGGER_RUN) ;
     return 0 ;
   }
