@@ -110,7 +110,12 @@ static void out (char const *s, size_t len)
     {
       tain d ;
       deadline(&d, timeout) ;
-      if (!smtpio_flush(&bout, &d)) { LOG("connection lost while writing") ; msg.running && (qspawn_abort(&msg.q), 0) ; _exit(0) ; }
+      if (!smtpio_flush(&bout, &d))
+      {
+        LOG("connection lost while writing") ;
+        if (msg.running) qspawn_abort(&msg.q) ;
+        _exit(0) ;
+      }
       continue ;
     }
     if (n > len) n = len ;
@@ -362,17 +367,17 @@ static void msg_end (void)
 
 /* the commands */
 
-static void sethelo (char const *arg)
+/* sa = s, fit for a header: only what a host name or literal may hold */
+static void sethost (stralloc *sa, char const *s)
 {
   size_t i ;
-  helo.len = 0 ;
-  if (!stralloc_cats(&helo, arg) || !stralloc_0(&helo)) strerr_diefu1sys(EX_TEMPFAIL, "allocate") ;
-  helo.len-- ;
-  /* it goes into a header: keep what a host name or literal may hold */
-  for (i = 0 ; i < helo.len ; i++)
+  sa->len = 0 ;
+  if (!stralloc_cats(sa, s) || !stralloc_0(sa)) strerr_diefu1sys(EX_TEMPFAIL, "allocate") ;
+  sa->len-- ;
+  for (i = 0 ; i < sa->len ; i++)
   {
-    char c = helo.s[i] ;
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr(".-_:[]", c))) helo.s[i] = '?' ;
+    char c = sa->s[i] ;
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || (c && strchr(".-_:[]", c)))) sa->s[i] = '?' ;
   }
 }
 
@@ -380,7 +385,7 @@ static void smtp_helo (char const *arg, int e)
 {
   if (!*arg) { err(e ? "501 5.5.4 syntax: EHLO your-host-name" : "501 5.5.4 syntax: HELO your-host-name") ; return ; }
   transaction_reset() ;
-  sethelo(arg) ;
+  sethost(&helo, arg) ;
   greeted = 1 ;
   esmtp = e ;
   if (!e) { reply3("250 ", me, "") ; return ; }
@@ -793,8 +798,13 @@ int main (int argc, char const *const *argv)
   x = getenv("MM_SMTPD_LOCAL") ;
   local = x && *x && strcmp(x, "0") ;
   remoteip = getenv("TCPREMOTEIP") ;
-  remotehost = getenv("TCPREMOTEHOST") ;
-  if (remotehost && !*remotehost) remotehost = 0 ;
+  x = getenv("TCPREMOTEHOST") ;
+  if (x && *x)
+  {
+    static stralloc host = STRALLOC_ZERO ;
+    sethost(&host, x) ;
+    remotehost = host.s ;
+  }
   if (local)
   {
     static stralloc lab = STRALLOC_ZERO ;
