@@ -6,7 +6,7 @@
 # bad sequences (503), unknown commands, a local session.
 . "$(dirname "$0")/lib.sh"
 has_cmd swaks || skip_all "swaks is not installed"
-plan 44
+plan 47
 
 inst_new
 inst_start || bail "the queue runner did not start"
@@ -89,3 +89,11 @@ ok 'wait_until count_is 3 maildir_count alice' "delivered"
 ok '[ -n "$(maildir_grep alice "^Received: from laptop \(via sendmail -bs for uid $(id -u)\)$")" ]' "Received: via sendmail -bs for uid N"
 out=$(MM_SMTPD_LOCAL=1 swaks --pipe "$SMTPD" --timeout 20 --to someone@elsewhere.example --from "bob@$ME" --quit-after RCPT 2>&1)
 like "$out" '^<-  250 2\.1\.5 ' "a local session may relay"
+
+# the real front door: sendmail -bs, with swaks and with a script that
+# pipes the whole session at once
+out=$(swaks --pipe "$MM_HOME/bin/sendmail -bs" --timeout 20 --helo mua --to "alice@$ME" --from "bob@$ME" --header 'Subject: via bs' 2>&1)
+like "$out" '^<-  250 2\.0\.0 ok: queued as' "swaks through sendmail -bs: queued"
+out=$(printf 'HELO script\r\nMAIL FROM:<bob@%s>\r\nRCPT TO:<alice@%s>\r\nDATA\r\nSubject: piped bs\r\n\r\nx\r\n.\r\nQUIT\r\n' "$ME" "$ME" | sendmail -bs 2>/dev/null | tr -d '\r')
+like "$out" '^250 2\.0\.0 ok: queued as' "a session piped into sendmail -bs before the greeting is fine"
+ok 'wait_until count_is 5 maildir_count alice' "both delivered"
