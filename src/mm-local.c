@@ -359,11 +359,9 @@ static int run_command (char const *const *argv, char const *what)
      || fd_move(0, in[0]) < 0 || ndelay_off(out[1]) < 0
      || fd_copy(2, out[1]) < 0 || fd_move(1, out[1]) < 0) _exit(EX_TEMPFAIL) ;
     exec_ae(argv[0], argv, envp) ;
-    {
-      int e = errno ;
-      strerr_warnwu2sys("exec ", argv[0]) ;
-      _exit(e == ENOENT || e == EACCES ? 127 : EX_TEMPFAIL) ;
-    }
+    /* a missing or broken MDA is the administrator's to fix: mail waits */
+    strerr_warnwu2sys("run ", argv[0]) ;
+    _exit(EX_TEMPFAIL) ;
   }
   close(in[0]) ; close(out[1]) ;
   feed = fork() ;
@@ -501,7 +499,9 @@ static int dotlock_get (char const *lockpath, char const *path)
       close(fd) ;
       return 1 ;
     }
-    if (errno == EACCES || errno == EPERM || errno == EROFS) return 0 ;
+    /* no right to create it: the fcntl lock must do; no directory: the
+       open of the mailbox says so */
+    if (errno == EACCES || errno == EPERM || errno == EROFS || errno == ENOENT) return 0 ;
     if (errno != EEXIST) return failsys("create the lock file", lockpath), -1 ;
     if (lstat(lockpath, &st) == 0 && st.st_mtime + DOTLOCK_STALE < time(0))
     {
@@ -906,9 +906,12 @@ static int dotforward (void)
     if (e[0] == ':') { r = fail(EX_TEMPFAIL, "4.3.5 ", path.s, ": :include: is for the alias file only", (char const *)0) ; goto end ; }
     if (e[0] == '\\') e++ ;
     one.len = 0 ;
-    if (!address_parse(&one, e, strlen(e), control_defaultdomain(), &why) || !one.len)
+    if (!address_parse(&one, e, strlen(e), control_defaultdomain(), &why)) why = why ? why : "syntax error" ;
+    else if (!one.len) why = "empty address" ;
+    else why = 0 ;
+    if (why)
     {
-      r = fail(EX_TEMPFAIL, "4.3.5 ", path.s, ": bad address ", e, ": ", one.len ? why : "empty", (char const *)0) ;
+      r = fail(EX_TEMPFAIL, "4.3.5 ", path.s, ": bad address ", e, ": ", why, (char const *)0) ;
       goto end ;
     }
     if (is_self(one.s)) continue ;
