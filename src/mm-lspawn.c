@@ -77,7 +77,7 @@ static void result_add (char const *number, char kind, char const *text, size_t 
 
 /* ---- the child: becomes mm-local ---- */
 
-static int resultfd = 1 ;
+static int resultfd = 2 ;  /* 1 once the result pipe is in place */
 
 /* Before exec, errors go to mm-lspawn through the same pipe mm-local
    would write to; the exit code says temporary or permanent. */
@@ -138,6 +138,7 @@ static void child (char const *const *f, int outfd)
   sig_blocknone() ;
   sig_restore(SIGPIPE) ;
   if (fd_move(1, outfd) < 0) _exit(EX_TEMPFAIL) ;
+  resultfd = 1 ;
 
   /* the message, opened while still privileged: the user cannot read the queue */
   memcpy(path, "queue/mess/", 11) ;
@@ -175,7 +176,7 @@ static void child (char const *const *f, int outfd)
     if (r < 0) child_tempsys("look up user ", name) ;
     if (!r)
     {
-      if (f[F_TARGET][0]) child_fail(EX_CONFIG, "4.3.5 alias user ", name, " does not exist") ;
+      if (f[F_TARGET][0]) child_fail(EX_TEMPFAIL, "4.3.5 alias user ", name, " does not exist") ;
       child_fail(EX_NOUSER, "5.1.1 no such user ", name, 0) ;
     }
   }
@@ -270,7 +271,6 @@ static void start (char const *const *f)
   }
   if (!d.pid)
   {
-    resultfd = p[1] ;
     if (ndelay_off(p[1]) < 0) _exit(EX_TEMPFAIL) ;
     child(f, p[1]) ;
   }
