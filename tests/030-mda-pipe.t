@@ -46,8 +46,8 @@ inst_start || bail "the queue runner did not start"
 if has_cmd procmail; then
   printf 'Subject: urgent matter\n\nnow\n' | sendmail -f dave@localhost alice@localhost
   printf 'Subject: routine\n\nlater\n' | sendmail -f dave@localhost alice@localhost
-  ok 'wait_until test -n "$(ls $pm/urgent/new 2>/dev/null)"' "procmail filed the urgent message in urgent/"
-  ok 'wait_until test -n "$(ls $pm/inbox/new 2>/dev/null)"' "and the other one in inbox/"
+  ok 'wait_until nonempty "$pm/urgent/new"' "procmail filed the urgent message in urgent/"
+  ok 'wait_until nonempty "$pm/inbox/new"' "and the other one in inbox/"
   m=$(cat "$pm"/urgent/new/* 2>/dev/null)
   like "$m" '^Delivered-To: alice@localhost$' "the MDA gets the message with Delivered-To"
   like "$m" '^Return-Path: <dave@localhost>$' "and Return-Path"
@@ -78,7 +78,7 @@ is "$(grep -c '^keep me$' "$T/bob.out")" 1 "exactly once"
 # an MDA that exits 67: permanent, bounced
 echo 67 >"$T/bob.code"
 printf 'Subject: refused by the mda\n\nno\n' | sendmail -f dave@localhost bob@localhost
-ok 'wait_until test -n "$(maildir_grep dave "^Subject: refused by the mda")"' "exit 67 from the MDA bounces to the sender"
+ok 'wait_until has_mail dave "^Subject: refused by the mda"' "exit 67 from the MDA bounces to the sender"
 ok 'wait_until count_is 0 queue_count' "the queue is empty"
 
 # an alias |pipe and its environment
@@ -103,4 +103,4 @@ like "$e" '^MESSAGE_ID=.+' "MESSAGE_ID is set"
 
 # a pipe that exits 1: permanent failure, bounced
 printf 'Subject: pipe fails\n\nx\n' | sendmail -f dave@localhost pipefail@localhost
-ok 'wait_until test -n "$(maildir_grep dave "^Subject: pipe fails")"' "a pipe exiting 1 bounces to the sender"
+ok 'wait_until has_mail dave "^Subject: pipe fails"' "a pipe exiting 1 bounces to the sender"

@@ -3,7 +3,7 @@
 # added; Bcc removed) and the end of the message with and without -i/-oi:
 # without it a line with a single dot ends the message.
 . "$(dirname "$0")/lib.sh"
-plan 26
+plan 25
 
 inst_new
 inst_user carol

@@ -49,7 +49,7 @@ unlike "$d" '^final-recipient: .*bob@' "not the delivered one"
 
 # the sender does not exist either: the bounce goes to the postmaster
 printf 'Subject: double\n\nbody\n' | sendmail -f ghost@localhost nosuch3@localhost
-ok 'wait_until test -n "$(maildir_grep "$OWNER" "nosuch3@localhost")"' "the double bounce reaches the postmaster (the owner, by alias)"
+ok 'wait_until has_mail "$OWNER" "nosuch3@localhost"' "the double bounce reaches the postmaster (the owner, by alias)"
 ok 'wait_until count_is 0 queue_count' "and the queue empties: no loop"
 
 # the null sender

@@ -54,12 +54,12 @@ is "$(maildir_count alice)/$(maildir_count bob)" 3/3 "a user named and reached t
 
 # loops bounce, nothing is delivered
 printf 'Subject: loop\n\nx\n' | sendmail -f dave@localhost loop1@localhost
-ok 'wait_until test -n "$(bounce_for loop1@localhost)"' "a two-alias loop bounces to the sender"
+ok 'wait_until has_mail dave loop1@localhost' "a two-alias loop bounces to the sender"
 d=$(dsn "$(bounce_for loop1@localhost)")
 like "$d" '^status: 5\.[0-9]+\.[0-9]+$' "with a permanent status"
 like "$d" '^(diagnostic-code|text): .*loop' "saying it is a loop"
 printf 'Subject: selfloop\n\nx\n' | sendmail -f dave@localhost selfloop@localhost
-ok 'wait_until test -n "$(bounce_for selfloop@localhost)"' "an alias naming itself (no such user) bounces"
+ok 'wait_until has_mail dave selfloop@localhost' "an alias naming itself (no such user) bounces"
 ok 'wait_until count_is 0 queue_count' "the queue empties"
 is "$(maildir_count alice)/$(maildir_count bob)" 3/3 "nothing was delivered for the loops"
 
@@ -67,7 +67,7 @@ is "$(maildir_count alice)/$(maildir_count bob)" 3/3 "nothing was delivered for 
 printf 'Subject: mixed\n\nx\n' | sendmail -f dave@localhost mixed@localhost
 ok 'wait_until count_is 4 maildir_count alice' "good targets of a list with a bad one: alice"
 ok 'wait_until count_is 4 maildir_count bob' "and bob are delivered"
-ok 'wait_until test -n "$(bounce_for nosuchuser)"' "a bounce for the unknown user"
+ok 'wait_until has_mail dave nosuchuser' "a bounce for the unknown user"
 d=$(dsn "$(bounce_for nosuchuser)")
 is "$(printf '%s\n' "$d" | grep -c '^final-recipient:')" 1 "naming one failed recipient"
 unlike "$d" '^final-recipient: .*(alice|bob)@' "not the good ones"
@@ -78,14 +78,14 @@ ok 'wait_until count_is 5 maildir_count alice' ":include: file: alice"
 ok 'wait_until count_is 5 maildir_count bob' ":include: file: bob"
 printf 'Subject: badincl\n\nx\n' | sendmail -f dave@localhost badincl@localhost
 ok 'wait_until count_is 6 maildir_count bob' "a missing :include: file does not stop the good target"
-ok 'wait_until test -n "$(bounce_for badincl)"' "and bounces for the missing file"
+ok 'wait_until has_mail dave badincl' "and bounces for the missing file"
 
 # /file, /dir/, |pipe
 printf 'Subject: tofile\n\nx\n' | sendmail -f dave@localhost tofile@localhost
 ok 'wait_until count_is 1 mbox_count "$T/out.mbox"' "/file target: appended as mbox"
 like "$(cat "$T/out.mbox")" '^Delivered-To: tofile@localhost$' "with Delivered-To of the alias"
 printf 'Subject: todir\n\nx\n' | sendmail -f dave@localhost todir@localhost
-ok 'wait_until test -n "$(ls "$T/outdir/new")"' "/dir/ target: delivered as Maildir"
+ok 'wait_until nonempty "$T/outdir/new"' "/dir/ target: delivered as Maildir"
 printf 'Subject: topipe\n\npiped\n' | sendmail -f dave@localhost topipe@localhost
 ok 'wait_until test -s "$T/pipe.msg"' "|pipe target: the command ran"
 like "$(cat "$T/pipe.env")" '^LOCAL_PART=topipe$' "with LOCAL_PART of the alias"
@@ -100,7 +100,7 @@ is "$(maildir_count alice)/$(maildir_count bob)" 6/7 "the nested list is deliver
 # a file target that cannot be written
 printf 'Subject: badfile\n\nx\n' | sendmail -f dave@localhost badfile@localhost
 ok 'wait_until count_is 7 maildir_count alice' "the good target next to an unwritable file is delivered"
-ok 'wait_until test -n "$(bounce_for no-such-dir)" || log_has "deferral: .*no-such-dir|no-such-dir.*deferral"' "the unwritable file bounces (or defers) and is reported"
+ok 'wait_until has_mail dave no-such-dir || log_has "deferral: .*no-such-dir"' "the unwritable file bounces (or defers) and is reported"
 
 # the file is read at delivery time: a new alias works at once
 echo "late: bob" >>"$MM_HOME/control/aliases"

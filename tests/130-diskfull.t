@@ -12,7 +12,7 @@ mkdir "$probe"
 mount -t tmpfs -o size=64k tmpfs "$probe" 2>/dev/null || skip_all "cannot mount a tmpfs here"
 umount "$probe"
 
-plan 23
+plan 21
 
 inst_new
 q=$MM_HOME/queue

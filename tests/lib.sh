@@ -44,6 +44,10 @@
 #   maildir_count USER  messages in home/USER/Maildir (new and cur)
 #   maildir_files USER  their paths, one a line
 #   maildir_grep USER ERE   messages of USER with a line matching ERE
+#   has_mail USER ERE   some message of USER has a line matching ERE
+#   nonempty DIR        DIR exists and has an entry
+#   (wait_until runs its command again each time: give it a command such
+#   as has_mail, not a $(...) that the shell expands once beforehand)
 #   mbox_count FILE     "From " separator lines in an mbox (0 when absent)
 #   queue_count         files in queue/mess
 #   queue_ids           their names (message ids), one a line
@@ -97,16 +101,17 @@ _tap_result() {  # STATUS NAME
   return "$1"
 }
 
+# (local names with a leading underscore: COND may use any name of the test)
 ok() {
-  local st=0
-  eval "$1" || st=1
-  _tap_result $st "${2:-$1}"
+  local _ok_st=0
+  eval "$1" || _ok_st=1
+  _tap_result $_ok_st "${2:-$1}"
 }
 
 ok_cmd() {
-  local name=$1 st=0; shift
-  "$@" || st=1
-  _tap_result $st "$name"
+  local _ok_name=$1 _ok_st=0; shift
+  "$@" || _ok_st=1
+  _tap_result $_ok_st "$_ok_name"
 }
 
 is() {
@@ -325,6 +330,10 @@ maildir_grep() {
   done
   return 0
 }
+
+has_mail() { [ -n "$(maildir_grep "$1" "$2")" ]; }
+
+nonempty() { [ -n "$(ls -A "$1" 2>/dev/null)" ]; }
 
 mbox_count() {
   [ -f "$1" ] || { echo 0; return 0; }
