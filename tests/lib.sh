@@ -275,6 +275,8 @@ inst_start() {
   if inst_running; then return 0; fi
   ( exec "$MM_HOME/bin/mm-start" >>"$MM_HOME/log" 2>&1 ) &
   echo $! >"$T/runner.pid"
+  # no "Killed" job notice from the shell when a test kills it on purpose
+  disown $! 2>/dev/null
   local deadline=$((SECONDS + 20)) r
   while :; do
     _runner_ready; r=$?
