@@ -38,7 +38,6 @@ int control_readline (stralloc *sa, char const *file, char const *def)
     while (end > i && isspace_(sa->s[end-1])) end-- ;
     memmove(sa->s, sa->s + i, end - i) ;
     sa->len = end - i ;
-    if (!sa->len && def) r = 0 ;
   }
   if (!r)
   {

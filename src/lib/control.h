@@ -9,7 +9,8 @@
    Return 1 when the file was read, 0 when it is absent (default used),
    -1 on error (errno set; the caller treats it as temporary). */
 
-/* First line, whitespace-trimmed, NUL-terminated; def when absent. */
+/* First line, whitespace-trimmed, NUL-terminated; def when absent (an
+   empty file is an empty value, not the default). */
 extern int control_readline (stralloc *sa, char const *file, char const *def) ;
 
 /* Every non-empty, non-comment (#) line, trimmed, each NUL-terminated
