@@ -476,9 +476,9 @@ int main (int argc, char const *const *argv)
   for (;;)
   {
     size_t n = genalloc_len(delivery, &deliveries) ;
-    iopause_fd x[2 + n] ;
+    iopause_fd x[3 + n] ;
     unsigned int nx = 0, ireq = 0, iout = 0 ;
-    size_t idx[2 + n] ;
+    size_t idx[3 + n] ;
     if (!reading && !n && !results.len) break ;
     if (!writing && !reading && !n) break ;
     x[nx].fd = sfd ; x[nx].events = IOPAUSE_READ ; nx++ ;
