@@ -70,7 +70,11 @@ ok 'wait_until count_is 4 maildir_count alice' "without control/locals, localhos
 
 # a real MUA: s-nail calls sendmail -i -- RECIPIENT
 if has_cmd s-nail; then
-  echo "written with s-nail" | env -i PATH=/usr/bin:/bin HOME="$T" MM_HOME="$MM_HOME" s-nail -:/ -Smta="$MM_HOME/bin/sendmail" -s 'via s-nail' alice@localhost
+  # a clean environment, as a user's MUA has, but the instance and the
+  # sanitizer settings of an ASan run; no dead.letter outside $T
+  echo "written with s-nail" | env -i PATH=/usr/bin:/bin HOME="$T" MM_HOME="$MM_HOME" \
+    ${ASAN_OPTIONS+ASAN_OPTIONS="$ASAN_OPTIONS"} ${UBSAN_OPTIONS+UBSAN_OPTIONS="$UBSAN_OPTIONS"} \
+    s-nail -:/ -Snosave -SDEAD="$T/dead.letter" -Smta="$MM_HOME/bin/sendmail" -s 'via s-nail' alice@localhost
   is "$?" 0 "s-nail exits 0"
   ok 'wait_until count_is 5 maildir_count alice' "s-nail's message is delivered"
   f=$(maildir_grep alice '^Subject: via s-nail$')

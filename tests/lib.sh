@@ -198,6 +198,8 @@ _lib_exit() {
 }
 trap _lib_exit EXIT
 trap 'exit 130' INT TERM
+# a harness that went away: still stop the instance and clean up
+trap 'exit 141' PIPE
 
 # ---------------------------------------------------------------- polling
 
