@@ -481,28 +481,47 @@ static int deliver_pipe (char const *command)
 /* ---- mbox ---- */
 
 /* The dot-lock PATH.lock next to the mailbox, as mail readers expect.
-   1 locked, 0 no permission to create it (the fcntl lock must do),
-   -1 error (reason set). */
-static int dotlock_get (char const *lockpath, char const *path)
+   mm-local writes "mm-local PID SIZE" into it, SIZE being the mailbox's
+   size before the append: when a later delivery finds the lock of a
+   dead mm-local (killed in the middle of a message), it cuts the
+   mailbox back to SIZE, so that no half message stays in it.
+   1 locked (*lockfd open), 0 no permission to create it (the fcntl lock
+   must do), -1 error (reason set). *recover: a size to cut back to, or -1. */
+static int dotlock_get (char const *lockpath, char const *path, int *lockfd, off_t *recover)
 {
   time_t start = time(0) ;
+  *recover = -1 ;
   for (;;)
   {
     struct stat st ;
-    int fd = open3(lockpath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600) ;
+    int fd = open3(lockpath, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600) ;
     if (fd >= 0)
     {
-      char fmt[PID_FMT + 1] ;
-      size_t n = pid_fmt(fmt, getpid()) ;
-      fmt[n++] = '\n' ;
-      allwrite(fd, fmt, n) ;
-      close(fd) ;
+      *lockfd = fd ;
       return 1 ;
     }
     /* no right to create it: the fcntl lock must do; no directory: the
        open of the mailbox says so */
     if (errno == EACCES || errno == EPERM || errno == EROFS || errno == ENOENT) return 0 ;
     if (errno != EEXIST) return failsys("create the lock file", lockpath), -1 ;
+    {
+      char text[64] ;
+      ssize_t n = openreadnclose(lockpath, text, sizeof text - 1) ;
+      uint64_t pid, size ;
+      size_t i = 9, k ;
+      if (n > 9 && !memcmp(text, "mm-local ", 9))
+      {
+        text[n] = 0 ;
+        k = uint64_scan(text + i, &pid) ;
+        if (k && pid && kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+        {
+          i += k ;
+          if (text[i] == ' ' && uint64_scan(text + i + 1, &size)) *recover = (off_t)size ;
+          unlink(lockpath) ;
+          continue ;
+        }
+      }
+    }
     if (lstat(lockpath, &st) == 0 && st.st_mtime + DOTLOCK_STALE < time(0))
     {
       unlink(lockpath) ;
@@ -512,6 +531,19 @@ static int dotlock_get (char const *lockpath, char const *path)
       return fail(EX_TEMPFAIL, "4.2.0 mailbox is locked: ", path, (char const *)0), -1 ;
     sleep(1) ;
   }
+}
+
+/* Record who holds the lock and the size to go back to. */
+static void dotlock_note (int lockfd, off_t size)
+{
+  char text[64] ;
+  size_t n = 0 ;
+  memcpy(text, "mm-local ", 9) ; n = 9 ;
+  n += uint64_fmt(text + n, getpid()) ;
+  text[n++] = ' ' ;
+  n += uint64_fmt(text + n, size) ;
+  text[n++] = '\n' ;
+  if (ftruncate(lockfd, 0) == 0) { ssize_t w = pwrite(lockfd, text, n, 0) ; (void)w ; }
 }
 
 static int fcntl_lock (int fd, char const *path)
@@ -538,15 +570,15 @@ static int deliver_mbox (char const *path, int spool)
   struct stat st ;
   struct tm tm ;
   time_t now = time(0) ;
-  int fd, locked, lastnl, r = 0 ;
-  off_t oldsize = 0 ;
+  int fd, locked, lastnl, r = 0, lockfd = -1 ;
+  off_t oldsize = 0, recover ;
 
   if (!strcmp(path, "/dev/null")) { done_add("discarded to /dev/null", 0) ; return 0 ; }
   if (!stralloc_cats(&lockpath, path) || !stralloc_cats(&lockpath, ".lock") || !stralloc_0(&lockpath)) dienomem() ;
   if (spool) spool_raise() ;
-  locked = dotlock_get(lockpath.s, path) ;
+  locked = dotlock_get(lockpath.s, path, &lockfd, &recover) ;
   if (locked < 0) { r = EX_TEMPFAIL ; goto end ; }
-  fd = open3(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0600) ;
+  fd = open3(path, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0600) ;
   if (fd < 0)
   {
     r = errno == ELOOP ? fail(EX_TEMPFAIL, "4.2.1 mailbox is a symbolic link: ", path, (char const *)0) : failsys("open mailbox", path) ;
@@ -558,6 +590,19 @@ static int deliver_mbox (char const *path, int spool)
   if (r) goto close ;
   if (fstat(fd, &st) < 0) { r = failsys("stat mailbox", path) ; goto close ; }
   oldsize = st.st_size ;
+  if (recover >= 0 && oldsize > recover)
+  {
+    /* what a killed mm-local appended was never reported delivered: it
+       goes, and the message comes again with the retry */
+    char head[5] ;
+    if (pread(fd, head, 5, recover) == 5 && !memcmp(head, "From ", 5) && ftruncate(fd, recover) == 0)
+    {
+      fsync(fd) ;
+      oldsize = recover ;
+      strerr_warnw2x("removed the partial message a killed delivery left at the end of ", path) ;
+    }
+  }
+  if (lockfd >= 0) dotlock_note(lockfd, oldsize) ;
 
   gmtime_r(&now, &tm) ;
   strftime(date, sizeof date, "%a %b %e %H:%M:%S %Y", &tm) ;
@@ -589,7 +634,7 @@ static int deliver_mbox (char const *path, int spool)
     r = failsys("write mailbox", path) ;
   }
  unlock:
-  if (locked > 0) unlink(lockpath.s) ;
+  if (locked > 0) { unlink(lockpath.s) ; close(lockfd) ; }
  end:
   if (spool) spool_lower() ;
   stralloc_free(&lockpath) ;
