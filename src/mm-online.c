@@ -215,18 +215,16 @@ struct progress_s
 } ;
 
 /* "total T sent S deferred D failed F done 0|1". 1 read, 0 absent or torn. */
-static int progress_read (char const *path, progress *p, ino_t *ino)
+static int progress_read (char const *path, progress *p, struct stat *st)
 {
   char buf[256] ;
-  struct stat st ;
   ssize_t n ;
   int fd = open(path, O_RDONLY | O_CLOEXEC) ;
   char *s ;
   static char const *const keys[] = { "total", "sent", "deferred", "failed", "done" } ;
   unsigned long *vals[] = { &p->total, &p->sent, &p->deferred, &p->failed, &p->done } ;
   if (fd < 0) return 0 ;
-  if (fstat(fd, &st) < 0) { close(fd) ; return 0 ; }
-  *ino = st.st_ino ;
+  if (fstat(fd, st) < 0) { close(fd) ; return 0 ; }
   n = allread(fd, buf, sizeof buf - 1) ;
   close(fd) ;
   if (n <= 0) return 0 ;
@@ -261,21 +259,28 @@ static void show (progress const *p, int tty, int final)
   buffer_flush(buffer_1) ;
 }
 
-/* Until mm-send says the flush of route r is done (a progress file that
-   was not there, or was another file, when we started). */
-static int wait_flush (route const *r, ino_t oldino, int hadold, unsigned long timeout, int ranhere)
+/* 1 if the progress file is not the one that was there when we started:
+   another inode or another modification time (an inode may be reused) */
+static int changed (struct stat const *st, struct stat const *old)
+{
+  return st->st_ino != old->st_ino || st->st_mtim.tv_sec != old->st_mtim.tv_sec || st->st_mtim.tv_nsec != old->st_mtim.tv_nsec ;
+}
+
+/* Until mm-send says the flush of route r is done, in a progress file
+   written since we started. */
+static int wait_flush (route const *r, struct stat const *old, int hadold, unsigned long timeout, int ranhere)
 {
   stralloc path = STRALLOC_ZERO ;
   int tty = isatty(1) ;
   progress p = { 0, 0, 0, 0, 0 } ;
   tain deadline ;
-  ino_t ino = 0 ;
+  struct stat st ;
   online_path(&path, r->name.s, FLUSH_SUFFIX) ;
   tain_now_g() ;
   tain_addsec_g(&deadline, timeout) ;
   for (;;)
   {
-    int fresh = progress_read(path.s, &p, &ino) && (!hadold || ino != oldino || ranhere) ;
+    int fresh = progress_read(path.s, &p, &st) && (!hadold || changed(&st, old) || ranhere) ;
     if (fresh)
     {
       if (p.done) break ;
@@ -581,16 +586,14 @@ int main (int argc, char const *const *argv)
   {
     route const *r = named(name) ;
     stralloc path = STRALLOC_ZERO ;
-    struct stat st ;
+    struct stat old ;
     int hadold, ranhere ;
-    ino_t oldino = 0 ;
     online_path(&path, r->name.s, FLUSH_SUFFIX) ;
-    hadold = stat(path.s, &st) == 0 ;
-    if (hadold) oldino = st.st_ino ;
+    hadold = stat(path.s, &old) == 0 ;
     stralloc_free(&path) ;
     mark_up(r) ;
     ranhere = flush() ;
     if (!dowait) return 0 ;
-    return wait_flush(r, oldino, hadold, timeout, ranhere) ;
+    return wait_flush(r, &old, hadold, timeout, ranhere) ;
   }
 }
