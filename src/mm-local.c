@@ -1,19 +1,16 @@
 /* mm-local: one local delivery of one message for one recipient: the
    user's .forward or the method in control/delivery (mbox, Maildir,
    MDA), or an alias pipe or file. Runs as the recipient (the alias user
-   for alias targets), started by mm-lspawn; never as root. */
+   for alias targets), started by mm-lspawn; never as root in an install. */
 
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/wait.h>
 #include <sysexits.h>
 #include <skalibs/allreadwrite.h>
@@ -32,6 +29,7 @@
 #include "alias.h"
 #include "control.h"
 #include "home.h"
+#include "mailbox.h"
 #include "qspawn.h"
 #include "rfc822.h"
 
@@ -39,12 +37,9 @@
 #define dieusage() strerr_dieusage(EX_USAGE, USAGE)
 
 #define PIPE_TIMEOUT 3600          /* seconds a |command or an MDA may run */
-#define LOCK_WAIT 60               /* seconds to wait for a locked mailbox */
-#define DOTLOCK_STALE 300          /* a .lock file older than this was left by a crash */
 #define HEADER_SCAN_MAX (1 << 20)  /* header bytes searched for Delivered-To and Message-ID */
 #define OUTPUT_LINE_MAX 300        /* a command's output kept for the reason */
 #define FORWARD_MAX 1000           /* entries in one .forward */
-#define MAILDIR_TRIES 10           /* unique names tried in tmp/ */
 #define BUFFER_SIZE 65536
 
 static char const *user, *userhome, *recipient, *sender, *target ;
@@ -137,22 +132,18 @@ static int spool_drop (void)
 
 /* ---- the message ---- */
 
-/* Copy the message to out; quote: mbox ">From " quoting of lines that
-   match ^>*From . *lastnl tells whether the last byte was a newline.
-   1 ok, 0 error (errno; EPIPE also means the reader went away). */
+/* The message, as mailbox_writer: copied to out, mbox-quoted when
+   quote is set. 1 ok, 0 error (errno; EPIPE when a reader went away). */
 static int message_copy (buffer *out, int quote, int *lastnl)
 {
-  static char const from[5] = "From " ;
   char buf[BUFFER_SIZE] ;
   uint64_t pos = 0 ;
-  int inprefix = 1 ;       /* at the start of a line, among the '>'s */
-  unsigned int matched = 0 ;
+  mboxquote q = MBOXQUOTE_ZERO ;
   char last = '\n' ;
   for (;;)
   {
     size_t want = sizeof buf ;
     ssize_t r ;
-    size_t i = 0 ;
     if (havesize)
     {
       if (pos >= msgsize) break ;
@@ -167,40 +158,9 @@ static int message_copy (buffer *out, int quote, int *lastnl)
     }
     pos += r ;
     last = buf[r-1] ;
-    if (!quote) { if (buffer_put(out, buf, r) < 0) return 0 ; continue ; }
-    while (i < (size_t)r)
-    {
-      if (!inprefix)
-      {
-        char const *nl = memchr(buf + i, '\n', r - i) ;
-        size_t end = nl ? (size_t)(nl - buf) + 1 : (size_t)r ;
-        if (buffer_put(out, buf + i, end - i) < 0) return 0 ;
-        i = end ;
-        if (nl) { inprefix = 1 ; matched = 0 ; }
-        continue ;
-      }
-      if (!matched && buf[i] == '>')
-      {
-        if (buffer_put(out, ">", 1) < 0) return 0 ;
-        i++ ;
-        continue ;
-      }
-      if (buf[i] == from[matched])
-      {
-        i++ ;
-        if (++matched == sizeof from)
-        {
-          /* one more '>' anywhere in the run is the same as at its start */
-          if (buffer_put(out, ">From ", 6) < 0) return 0 ;
-          inprefix = 0 ;
-        }
-        continue ;
-      }
-      if (matched && buffer_put(out, from, matched) < 0) return 0 ;
-      inprefix = 0 ;
-    }
+    if (quote ? !mboxquote_put(out, &q, buf, r) : buffer_put(out, buf, r) < 0) return 0 ;
   }
-  if (quote && inprefix && matched && buffer_put(out, from, matched) < 0) return 0 ;
+  if (quote && !mboxquote_end(out, &q)) return 0 ;
   if (lastnl) *lastnl = last == '\n' ;
   return 1 ;
 }
@@ -478,273 +438,23 @@ static int deliver_pipe (char const *command)
 }
 
 
-/* ---- mbox ---- */
+/* ---- mailboxes ---- */
 
-/* The dot-lock PATH.lock next to the mailbox, as mail readers expect.
-   mm-local writes "mm-local PID SIZE" into it, SIZE being the mailbox's
-   size before the append: when a later delivery finds the lock of a
-   dead mm-local (killed in the middle of a message), it cuts the
-   mailbox back to SIZE, so that no half message stays in it.
-   1 locked (*lockfd open), 0 no permission to create it (the fcntl lock
-   must do), -1 error (reason set). *recover: a size to cut back to, or -1. */
-static int dotlock_get (char const *lockpath, char const *path, int *lockfd, off_t *recover)
-{
-  time_t start = time(0) ;
-  *recover = -1 ;
-  for (;;)
-  {
-    struct stat st ;
-    int fd = open3(lockpath, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600) ;
-    if (fd >= 0)
-    {
-      *lockfd = fd ;
-      return 1 ;
-    }
-    /* no right to create it: the fcntl lock must do; no directory: the
-       open of the mailbox says so */
-    if (errno == EACCES || errno == EPERM || errno == EROFS || errno == ENOENT) return 0 ;
-    if (errno != EEXIST) return failsys("create the lock file", lockpath), -1 ;
-    {
-      char text[64] ;
-      ssize_t n = openreadnclose(lockpath, text, sizeof text - 1) ;
-      uint64_t pid, size ;
-      size_t i = 9, k ;
-      if (n > 9 && !memcmp(text, "mm-local ", 9))
-      {
-        text[n] = 0 ;
-        k = uint64_scan(text + i, &pid) ;
-        if (k && pid && kill((pid_t)pid, 0) < 0 && errno == ESRCH)
-        {
-          i += k ;
-          if (text[i] == ' ' && uint64_scan(text + i + 1, &size)) *recover = (off_t)size ;
-          unlink(lockpath) ;
-          continue ;
-        }
-      }
-    }
-    if (lstat(lockpath, &st) == 0 && st.st_mtime + DOTLOCK_STALE < time(0))
-    {
-      unlink(lockpath) ;
-      continue ;
-    }
-    if (time(0) - start >= LOCK_WAIT)
-      return fail(EX_TEMPFAIL, "4.2.0 mailbox is locked: ", path, (char const *)0), -1 ;
-    sleep(1) ;
-  }
-}
-
-/* Record who holds the lock and the size to go back to. */
-static void dotlock_note (int lockfd, off_t size)
-{
-  char text[64] ;
-  size_t n = 0 ;
-  memcpy(text, "mm-local ", 9) ; n = 9 ;
-  n += uint64_fmt(text + n, getpid()) ;
-  text[n++] = ' ' ;
-  n += uint64_fmt(text + n, size) ;
-  text[n++] = '\n' ;
-  if (ftruncate(lockfd, 0) == 0) { ssize_t w = pwrite(lockfd, text, n, 0) ; (void)w ; }
-}
-
-static int fcntl_lock (int fd, char const *path)
-{
-  time_t start = time(0) ;
-  struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0 } ;
-  while (fcntl(fd, F_SETLK, &fl) < 0)
-  {
-    if (errno != EAGAIN && errno != EACCES && errno != EINTR) return failsys("lock", path) ;
-    if (time(0) - start >= LOCK_WAIT) return fail(EX_TEMPFAIL, "4.2.0 mailbox is locked: ", path, (char const *)0) ;
-    sleep(1) ;
-  }
-  return 0 ;
-}
-
-/* Append to an mbox; on any failure cut it back to its old size, so
-   that it never holds half a message. spool: with the mail spool group. */
+/* spool: with the mail spool group (the mailbox control/delivery names). */
 static int deliver_mbox (char const *path, int spool)
 {
-  stralloc lockpath = STRALLOC_ZERO ;
-  char buf[BUFFER_SIZE] ;
-  buffer b ;
-  char date[32] ;
-  struct stat st ;
-  struct tm tm ;
-  time_t now = time(0) ;
-  int fd, locked, lastnl, r = 0, lockfd = -1 ;
-  off_t oldsize = 0, recover ;
-
-  if (!strcmp(path, "/dev/null")) { done_add("discarded to /dev/null", 0) ; return 0 ; }
-  if (!stralloc_cats(&lockpath, path) || !stralloc_cats(&lockpath, ".lock") || !stralloc_0(&lockpath)) dienomem() ;
-  if (spool) spool_raise() ;
-  locked = dotlock_get(lockpath.s, path, &lockfd, &recover) ;
-  if (locked < 0) { r = EX_TEMPFAIL ; goto end ; }
-  fd = open3(path, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0600) ;
-  if (fd < 0)
-  {
-    r = errno == ELOOP ? fail(EX_TEMPFAIL, "4.2.1 mailbox is a symbolic link: ", path, (char const *)0) : failsys("open mailbox", path) ;
-    goto unlock ;
-  }
-  if (fstat(fd, &st) < 0) { r = failsys("stat mailbox", path) ; goto close ; }
-  if (!S_ISREG(st.st_mode)) { r = fail(EX_TEMPFAIL, "4.2.1 mailbox is not a regular file: ", path, (char const *)0) ; goto close ; }
-  r = fcntl_lock(fd, path) ;
-  if (r) goto close ;
-  if (fstat(fd, &st) < 0) { r = failsys("stat mailbox", path) ; goto close ; }
-  oldsize = st.st_size ;
-  if (recover >= 0 && oldsize > recover)
-  {
-    /* what a killed mm-local appended was never reported delivered: it
-       goes, and the message comes again with the retry */
-    char head[5] ;
-    if (pread(fd, head, 5, recover) == 5 && !memcmp(head, "From ", 5) && ftruncate(fd, recover) == 0)
-    {
-      fsync(fd) ;
-      oldsize = recover ;
-      strerr_warnw2x("removed the partial message a killed delivery left at the end of ", path) ;
-    }
-  }
-  if (lockfd >= 0) dotlock_note(lockfd, oldsize) ;
-
-  gmtime_r(&now, &tm) ;
-  strftime(date, sizeof date, "%a %b %e %H:%M:%S %Y", &tm) ;
-  buffer_init(&b, &buffer_write, fd, buf, sizeof buf) ;
-  if (buffer_puts(&b, "From ") < 0 || buffer_puts(&b, *sender ? sender : "MAILER-DAEMON") < 0
-   || buffer_puts(&b, " ") < 0 || buffer_puts(&b, date) < 0 || buffer_put(&b, "\n", 1) < 0
-   || buffer_put(&b, prefix.s, prefix.len) < 0
-   || !message_copy(&b, 1, &lastnl)
-   || (!lastnl && buffer_put(&b, "\n", 1) < 0)
-   || buffer_put(&b, "\n", 1) < 0
-   || !buffer_flush(&b) || fsync(fd) < 0)
-  {
-    int e = errno ;
-    if (ftruncate(fd, oldsize) == 0) fsync(fd) ;
-    errno = e ;
-    r = failsys("write mailbox", path) ;
-    goto close ;
-  }
-  done_add("delivered to mbox ", path) ;
- close:
-  if (close(fd) < 0 && !r)
-  {
-    /* some file systems report a failed write (quota) only here */
-    int e = errno ;
-    int fd2 = open2(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC) ;
-    if (fd2 >= 0) { if (ftruncate(fd2, oldsize) == 0) fsync(fd2) ; close(fd2) ; }
-    errno = e ;
-    done.len = 0 ;
-    r = failsys("write mailbox", path) ;
-  }
- unlock:
-  if (locked > 0) { unlink(lockpath.s) ; close(lockfd) ; }
- end:
-  if (spool) spool_lower() ;
-  stralloc_free(&lockpath) ;
-  return r ;
-}
-
-
-/* ---- Maildir ---- */
-
-static int mkdir_maybe (char const *path)
-{
-  return mkdir(path, 0700) == 0 || errno == EEXIST ;
-}
-
-static int fsync_dir (char const *path)
-{
-  int fd = open2(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) ;
   int r ;
-  if (fd < 0) return 0 ;
-  r = fsync(fd) == 0 || errno == EINVAL ;
-  close(fd) ;
+  if (spool) spool_raise() ;
+  r = mailbox_mbox(path, sender, prefix.s, prefix.len, &message_copy, &reason) ;
+  if (spool) spool_lower() ;
+  if (!r) done_add(strcmp(path, "/dev/null") ? "delivered to mbox " : "discarded to ", path) ;
   return r ;
 }
 
-/* Write tmp/NAME, fsync, link into new/, fsync new/: the Maildir way. */
-static int deliver_maildir (char const *dirarg)
+static int deliver_maildir (char const *dir)
 {
-  static unsigned int seq = 0 ;
-  stralloc dir = STRALLOC_ZERO, tmp = STRALLOC_ZERO, new = STRALLOC_ZERO, hostname = STRALLOC_ZERO, uniq = STRALLOC_ZERO ;
-  size_t dlen = strlen(dirarg) ;
-  char buf[BUFFER_SIZE] ;
-  buffer b ;
-  int fd = -1, r = 0, tries ;
-  while (dlen > 1 && dirarg[dlen-1] == '/') dlen-- ;
-  if (!stralloc_catb(&dir, dirarg, dlen) || !stralloc_catb(&dir, "/", 1)) dienomem() ;
-
-  /* create the tree when it is missing */
-  {
-    static char const *const sub[4] = { "", "tmp", "new", "cur" } ;
-    size_t base = dir.len ;
-    for (unsigned int i = 0 ; i < 4 ; i++)
-    {
-      dir.len = base ;
-      if (!stralloc_cats(&dir, sub[i]) || !stralloc_0(&dir)) dienomem() ;
-      if (!mkdir_maybe(dir.s)) { r = failsys("create Maildir", dir.s) ; goto end ; }
-    }
-    dir.len = base ;
-  }
-
-  if (sagethostname(&hostname) < 0) return failsys("get", "the host name") ;
-  for (size_t i = 0 ; i < hostname.len ; i++)
-  {
-    /* Maildir names may not hold '/' or ':' */
-    char c = hostname.s[i] ;
-    int ok = c == '/' ? stralloc_cats(&uniq, "\\057") : c == ':' ? stralloc_cats(&uniq, "\\072") : stralloc_catb(&uniq, &c, 1) ;
-    if (!ok) dienomem() ;
-  }
-  if (!stralloc_copy(&hostname, &uniq)) dienomem() ;
-
-  for (tries = 0 ; ; tries++)
-  {
-    struct timeval tv ;
-    char fmt[UINT64_FMT] ;
-    gettimeofday(&tv, 0) ;
-    uniq.len = 0 ;
-    fmt[uint64_fmt(fmt, tv.tv_sec)] = 0 ;
-    if (!stralloc_cats(&uniq, fmt) || !stralloc_cats(&uniq, ".M")) dienomem() ;
-    fmt[uint64_fmt(fmt, tv.tv_usec)] = 0 ;
-    if (!stralloc_cats(&uniq, fmt) || !stralloc_cats(&uniq, "P")) dienomem() ;
-    fmt[uint64_fmt(fmt, getpid())] = 0 ;
-    if (!stralloc_cats(&uniq, fmt) || !stralloc_cats(&uniq, "Q")) dienomem() ;
-    fmt[uint64_fmt(fmt, ++seq)] = 0 ;
-    if (!stralloc_cats(&uniq, fmt) || !stralloc_catb(&uniq, ".", 1) || !stralloc_cat(&uniq, &hostname) || !stralloc_0(&uniq)) dienomem() ;
-    tmp.len = 0 ;
-    if (!stralloc_cat(&tmp, &dir) || !stralloc_cats(&tmp, "tmp/") || !stralloc_cats(&tmp, uniq.s) || !stralloc_0(&tmp)) dienomem() ;
-    fd = open3(tmp.s, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600) ;
-    if (fd >= 0) break ;
-    if (errno != EEXIST || tries >= MAILDIR_TRIES) { r = failsys("create", tmp.s) ; goto end ; }
-  }
-  buffer_init(&b, &buffer_write, fd, buf, sizeof buf) ;
-  if (buffer_put(&b, prefix.s, prefix.len) < 0 || !message_copy(&b, 0, 0) || !buffer_flush(&b) || fsync(fd) < 0)
-  {
-    r = failsys("write", tmp.s) ;
-    close(fd) ;
-    unlink(tmp.s) ;
-    goto end ;
-  }
-  if (close(fd) < 0) { r = failsys("write", tmp.s) ; unlink(tmp.s) ; goto end ; }
-  if (!stralloc_cat(&new, &dir) || !stralloc_cats(&new, "new/") || !stralloc_cats(&new, uniq.s) || !stralloc_0(&new)) dienomem() ;
-  if (link(tmp.s, new.s) < 0)
-  {
-    /* file systems without hard links: rename does not overwrite-check,
-       but the name is unique */
-    if ((errno != EPERM && errno != EXDEV && errno != ENOSYS && errno != EOPNOTSUPP) || rename(tmp.s, new.s) < 0)
-    {
-      r = failsys("link into", new.s) ;
-      unlink(tmp.s) ;
-      goto end ;
-    }
-  }
-  else unlink(tmp.s) ;
-  new.len = dir.len ;
-  if (!stralloc_cats(&new, "new") || !stralloc_0(&new)) dienomem() ;
-  if (!fsync_dir(new.s)) { r = failsys("sync", new.s) ; goto end ; }
-  dir.s[dir.len] = 0 ;
-  if (!stralloc_0(&dir)) dienomem() ;
-  done_add("delivered to maildir ", dir.s) ;
- end:
-  stralloc_free(&dir) ; stralloc_free(&tmp) ; stralloc_free(&new) ;
-  stralloc_free(&hostname) ; stralloc_free(&uniq) ;
+  int r = mailbox_maildir(dir, prefix.s, prefix.len, &message_copy, &reason) ;
+  if (!r) done_add("delivered to maildir ", dir) ;
   return r ;
 }
 
