@@ -1204,6 +1204,13 @@ static void attempt (msg *m)
     target const *t = job_targets(j) + i ;
     if (t->conn && !t->inflight) remote_request(j, t->conn - 1) ;
   }
+  /* targets still waiting for a delivery slot or a connection keep the
+     message open; run_due comes back to it when one frees up */
+  for (size_t i = 0 ; i < n ; i++)
+  {
+    target const *t = job_targets(j) + i ;
+    if (t->state == TARGET_PENDING && !t->deferred && !t->inflight && !t->conn) return ;
+  }
   if (!j->inflight) job_finish(j) ;
 }
 
