@@ -9,7 +9,7 @@
 . "$TOOLS/remote-lib.sh"
 has_cmd tcpserver || skip_all "tcpserver (ucspi-tcp) is not installed"
 need_aiosmtpd
-plan 28
+plan 30
 
 inst_new
 remote_setup
@@ -60,6 +60,14 @@ route isp smarthost "127.0.0.1:$p2"
 res=$(req "$m1" alice@localhost bob@b.example carol@b.example | remote isp 127.0.0.1)
 is "$(echo "$res" | grep -c ' K')" 2 "without PIPELINING both recipients are accepted"
 is "$(spool_count s2)" 1 "and the server has the message"
+
+# an old server: EHLO refused, HELO, no extensions
+p8=$(smtpserver s8 --no-ehlo)
+route isp smarthost "127.0.0.1:$p8"
+: > "$T/remote.log"
+res=$(req "$m2" alice@localhost bob@b.example | remote isp 127.0.0.1)
+like "$res" "^$m2 bob@b.example K" "a server that refuses EHLO gets HELO and the message"
+like "$(cat "$T/remote.log")" "connected, SMTP$" "plain SMTP, no extensions"
 
 # 4. one recipient deferred, the other delivered; later only the deferred one
 p3=$(smtpserver s3 --pipelining --rcpt-reply "carol@b.example=450 4.2.1 mailbox busy")
