@@ -9,7 +9,7 @@
 has_cmd swaks || skip_all "swaks is not installed"
 has_cmd tcpserver || skip_all "tcpserver (ucspi-tcp) is not installed"
 has_cmd tcprules || skip_all "tcprules (ucspi-tcp) is not installed"
-plan 24
+plan 25
 
 SMTP_SOURCE=${SMTP_SOURCE:-/var/cache/mm-tests/bin/smtp-source}
 inst_new
@@ -72,7 +72,6 @@ if [ ! -x "$SMTP_SOURCE" ]; then
   skip 10 "smtp-source is not available (tests/tools/get-smtp-source, as root)"
   exit 0
 fi
-inst_start || bail "the queue runner did not start"
 base=$(logged ' accepted msg ')
 "$SMTP_SOURCE" -s 10 -m 200 -l 4096 -M client.lan -f "bob@$ME" -t "alice@$ME" -S 'smtp-source one' "127.0.0.1:$PORT" >"$T/ss1.out" 2>&1
 is "$?" 0 "smtp-source: 200 messages, 10 concurrent sessions, exit 0"
@@ -82,8 +81,13 @@ ok 'wait_until [ "$(logged " accepted msg ")" = $((base + 300)) ]' "log: 300 mor
 is "$(grep -c ' accepted msg ' "$T/smtpd.log" | tr -d ' ')" "$((base + 300))" "no message accepted twice"
 unlike "$(cat "$T/smtpd.log")" 'deferred msg|refused msg|timeout' "no message refused or deferred"
 is "$(grep ' accepted msg ' "$T/smtpd.log" | tail -n 300 | awk '$NF < 4096' | wc -l | tr -d ' ')" 0 "every message has its 4096 bytes of payload"
+# the queue runner is not running yet: every accepted message must be
+# in the queue (the first, the pipelined one, 300 from smtp-source)
+is "$(queue_count)" 302 "nothing lost: all 302 accepted messages are in the queue"
+inst_start || bail "the queue runner did not start"
 WAIT_TIMEOUT=180
-ok 'wait_until [ "$(maildir_count alice)" -ge 201 ]' "alice got her 200 (and the first)"
+ok 'wait_until [ "$(maildir_count alice)" -ge 202 ]' "alice got her 200 (and the first two)"
 ok 'wait_until [ "$(maildir_count bob)" -ge 101 ]' "bob got his 100 (and the pipelined one)"
 is "$(maildir_grep alice '^Subject: smtp-source one' | wc -l | tr -d ' ')" 200 "exactly 200 smtp-source messages for alice"
 is "$(maildir_grep bob '^Subject: smtp-source two' | wc -l | tr -d ' ')" 100 "exactly 100 for bob"
+[ "$(queue_count)" = 0 ] || diag "still in the queue: $(queue_count) messages"
