@@ -2,6 +2,7 @@
    records (INTERNALS 3.2). */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -178,7 +179,10 @@ int qfile_read (int fd, qfile *q)
     }
     else
     {
-      r = journal_line(q, raw.s + i, len) ;
+      /* a line followed by "#" was torn by a crash and closed off later */
+      if (i + len + 2 < raw.len && raw.s[i + len + 1] == '#' && raw.s[i + len + 2] == '\n') r = 1 ;
+      else if (raw.s[i] == '#') r = 1 ;
+      else r = journal_line(q, raw.s + i, len) ;
       if (r < 0) goto nomem ;
       /* an unknown record from a newer version is skipped, not fatal */
     }
@@ -198,43 +202,39 @@ int qfile_read (int fd, qfile *q)
   return -1 ;
 }
 
-int qfile_append (int fd, qfile *q, char kind, char const *a, char const *b, int sync)
+int qfile_append_fd (int fd, char kind, char const *a, char const *b, int sync)
 {
   struct stat st ;
   stralloc line = STRALLOC_ZERO ;
+  int flags = fcntl(fd, F_GETFL) ;
   int ok ;
+  char c = '\n' ;
+  /* several processes append to one journal (mm-send, mm-lspawn,
+     mm-qctl): O_APPEND makes each record land whole at the end */
+  if (flags < 0 || (!(flags & O_APPEND) && fcntl(fd, F_SETFL, flags | O_APPEND) < 0)) return 0 ;
   if (fstat(fd, &st) < 0) return 0 ;
-  /* Someone (mm-qctl, an aging tool) may have appended since we read;
-     only a torn tail, one without its newline, is cut off. */
-  if (st.st_size > q->journalend)
-  {
-    char c ;
-    if (pread(fd, &c, 1, st.st_size - 1) != 1) return 0 ;
-    if (c != '\n')
-    {
-      off_t end = st.st_size - 1 ;
-      while (end > q->journalend)
-      {
-        if (pread(fd, &c, 1, end - 1) != 1) return 0 ;
-        if (c == '\n') break ;
-        end-- ;
-      }
-      if (ftruncate(fd, end) < 0) return 0 ;
-      st.st_size = end ;
-    }
-  }
-  ok = stralloc_catb(&line, &kind, 1) && stralloc_cats(&line, a)
+  if (st.st_size && pread(fd, &c, 1, st.st_size - 1) != 1) return 0 ;
+  /* a record torn by a crash is closed off as a line of its own, which
+     readers skip, rather than merged into ours */
+  ok = (c == '\n' || stralloc_catb(&line, "\n#\n", 3))
+    && stralloc_catb(&line, &kind, 1) && stralloc_cats(&line, a)
     && (!b || (stralloc_catb(&line, "\t", 1) && stralloc_cats(&line, b)))
     && stralloc_catb(&line, "\n", 1) ;
   if (ok)
   {
-    for (size_t i = 1 ; i + 1 < line.len ; i++)
+    for (size_t i = c != '\n' ? 4 : 1 ; i + 1 < line.len ; i++)
       if (line.s[i] == '\n') line.s[i] = ' ' ;  /* a reason is one line */
-    ok = pwrite(fd, line.s, line.len, st.st_size) == (ssize_t)line.len ;
-    if (ok) q->journalend = st.st_size + line.len ;
-    else if (ftruncate(fd, st.st_size) < 0) { }
+    ok = allwrite(fd, line.s, line.len) == line.len ;
   }
   if (ok && sync && fdatasync(fd) < 0) ok = 0 ;
   stralloc_free(&line) ;
   return ok ;
+}
+
+int qfile_append (int fd, qfile *q, char kind, char const *a, char const *b, int sync)
+{
+  struct stat st ;
+  if (!qfile_append_fd(fd, kind, a, b, sync)) return 0 ;
+  if (fstat(fd, &st) == 0) q->journalend = st.st_size ;
+  return 1 ;
 }

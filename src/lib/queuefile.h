@@ -55,10 +55,13 @@ extern int qfile_hasflag (qfile const *q, char flag) ;
 /* The record for a target, or NULL. */
 extern qrecord *qfile_record (qfile const *q, char const *target) ;
 
-/* Append one journal line ("d" + target, etc., without the newline),
-   cutting off a torn last line first. sync: fdatasync after.
-   1 ok, 0 error (errno set). */
+/* Append one journal line ("d" + target, etc., without the newline)
+   with O_APPEND, so that concurrent appenders never overwrite each
+   other; a torn last line (a crash mid-append) is closed off first.
+   sync: fdatasync after. 1 ok, 0 error (errno set). */
 extern int qfile_append (int fd, qfile *q, char kind, char const *a, char const *b, int sync) ;
+/* The same for a file that was not read with qfile_read. */
+extern int qfile_append_fd (int fd, char kind, char const *a, char const *b, int sync) ;
 
 /* Header line for a message of len bytes, MESS_HEADER_LEN bytes. */
 extern void qfile_header (char *s, uint64_t len) ;
