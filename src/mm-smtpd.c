@@ -690,24 +690,34 @@ static void readroutes (void)
   routes_free(&routes) ;
 }
 
+/* a value that does not parse: a configuration error, not an I/O error */
+static int malformed (void)
+{
+  errno = EINVAL ;
+  return 1 ;
+}
+
 static void readcontrol (void)
 {
   stralloc sa = STRALLOC_ZERO ;
   char const *bad = 0 ;
   me = control_me() ;
   if (control_readulong(&databytes, "control/databytes", 0) < 0) bad = "control/databytes" ;
-  else if (control_readulong(&maxrcpts, "control/smtpdmaxrcpts", RCPTS_DEFAULT) < 0 || !maxrcpts) bad = "control/smtpdmaxrcpts" ;
+  else if (control_readulong(&maxrcpts, "control/smtpdmaxrcpts", RCPTS_DEFAULT) < 0 || (!maxrcpts && malformed())) bad = "control/smtpdmaxrcpts" ;
   else if (control_readulong(&maxhops, "control/maxhops", HOPS_DEFAULT) < 0) bad = "control/maxhops" ;
   else
   {
     int r = control_readline(&sa, "control/smtpdtimeout", 0) ;
     timeout = TIMEOUT_DEFAULT ;
-    if (r < 0 || (r > 0 && (!duration_scan(sa.s, &timeout) || !timeout))) bad = "control/smtpdtimeout" ;
+    if (r < 0 || (r > 0 && (!duration_scan(sa.s, &timeout) || !timeout) && malformed())) bad = "control/smtpdtimeout" ;
     if (timeout > TIMEOUT_MAX) timeout = TIMEOUT_MAX ;
     greetdelay = 0 ;
-    r = control_readline(&sa, "control/smtpdgreetdelay", 0) ;
-    if (!bad && (r < 0 || (r > 0 && !duration_scan(sa.s, &greetdelay)))) bad = "control/smtpdgreetdelay" ;
-    if (greetdelay > TIMEOUT_MAX) greetdelay = TIMEOUT_MAX ;
+    if (!bad)
+    {
+      r = control_readline(&sa, "control/smtpdgreetdelay", 0) ;
+      if (r < 0 || (r > 0 && !duration_scan(sa.s, &greetdelay) && malformed())) bad = "control/smtpdgreetdelay" ;
+      if (greetdelay > TIMEOUT_MAX) greetdelay = TIMEOUT_MAX ;
+    }
     if (!bad && control_readlines(&rcpthosts, "control/smtpdrcpthosts") < 0) bad = "control/smtpdrcpthosts" ;
   }
   stralloc_free(&sa) ;

@@ -9,7 +9,7 @@
 # on the pipe where it cannot.
 . "$(dirname "$0")/lib.sh"
 has_cmd swaks || skip_all "swaks is not installed"
-plan 74
+plan 76
 
 inst_new
 ME=$(cat "$MM_HOME/control/me")
@@ -182,3 +182,8 @@ rm "$C/databytes"
 # ---- a usage error
 "$SMTPD" extra </dev/null >/dev/null 2>&1
 is "$?" 64 "an argument: exit 64"
+echo soon >"$C/smtpdtimeout"
+out=$(printf 'QUIT\r\n' | MM_SMTPD_LOCAL=1 "$SMTPD" 2>"$T/cfg.log"; echo "exit=$?")
+like "$out" '^exit=78$' "a malformed control/smtpdtimeout: exit 78"
+like "$(cat "$T/cfg.log")" 'control/smtpdtimeout: malformed value' "the log names it"
+rm "$C/smtpdtimeout"
