@@ -37,6 +37,7 @@
 #define TIMEOUT_DEFAULT 300  /* RFC 5321 4.5.3.2.7: the server waits 5 minutes */
 #define TIMEOUT_MAX 86400
 #define ERRORS_MAX 20        /* bad commands before we hang up (cross-protocol junk) */
+#define JUNK_MAX 100         /* NOOP, RSET, VRFY, HELP between messages before they count as errors */
 
 static char binbuf[BUFFER_INSIZE] ;
 static char boutbuf[BUFFER_OUTSIZE] ;
@@ -53,6 +54,7 @@ static int local = 0 ;        /* sendmail -bs */
 static int relayclient = 0 ;
 static int refused = 0 ;      /* spoke before the greeting: only QUIT */
 static unsigned int nerrors = 0 ;
+static unsigned int njunk = 0 ;   /* keeps a client that sends nothing but NOOP from staying forever */
 static stralloc helo = STRALLOC_ZERO ;
 static int greeted = 0, esmtp = 0 ;
 
@@ -348,6 +350,7 @@ static void msg_end (void)
     sz[uint64_fmt(sz, msg.size)] = 0 ;
     if (!code)
     {
+      njunk = 0 ;
       reply3("250 2.0.0 ok: queued as ", id, "") ;
       LOG("accepted msg ", id, " from <", sender.s, "> rcpts ", nr, " size ", sz) ;
     }
@@ -767,6 +770,11 @@ static void command (void)
   if (refused && !IS("QUIT")) { err("503 5.5.1 you spoke before the greeting: only QUIT now") ; return ; }
   if (line.text.len > CMDLINE_MAX && !IS("MAIL")) { err("500 5.5.2 line too long (RFC 5321 4.5.3.1.4)") ; return ; }
   if (flags & SMTPIO_8BIT && !IS("MAIL") && !IS("RCPT")) { err("500 5.5.2 8-bit characters in a command need SMTPUTF8 (RFC 6531)") ; return ; }
+  if ((IS("NOOP") || IS("RSET") || IS("VRFY") || IS("HELP")) && ++njunk > JUNK_MAX)
+  {
+    LOG("error: too many NOOP, RSET, VRFY or HELP commands") ;
+    counterror() ;
+  }
   if (IS("EHLO")) smtp_helo(arg, 1) ;
   else if (IS("HELO")) smtp_helo(arg, 0) ;
   else if (IS("MAIL")) smtp_mail(arg, flags) ;

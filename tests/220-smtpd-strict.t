@@ -9,7 +9,7 @@
 # on the pipe where it cannot.
 . "$(dirname "$0")/lib.sh"
 has_cmd swaks || skip_all "swaks is not installed"
-plan 76
+plan 78
 
 inst_new
 ME=$(cat "$MM_HOME/control/me")
@@ -187,3 +187,8 @@ out=$(printf 'QUIT\r\n' | MM_SMTPD_LOCAL=1 "$SMTPD" 2>"$T/cfg.log"; echo "exit=$
 like "$out" '^exit=78$' "a malformed control/smtpdtimeout: exit 78"
 like "$(cat "$T/cfg.log")" 'control/smtpdtimeout: malformed value' "the log names it"
 rm "$C/smtpdtimeout"
+
+# a client that only says NOOP: after 100, each one counts as an error
+out=$(raw "EHLO c\r\n$(for i in $(seq 130); do printf 'NOOP\\r\\n'; done)QUIT\r\n")
+is "$(printf '%s\n' "$out" | grep -c '^250 2\.0\.0 ok$')" 119 "100 NOOPs, then 19 more counted as errors"
+is "$(printf '%s\n' "$out" | tail -n 1)" "421 4.7.0 $ME too many errors, closing connection" "the 20th closes the session"
