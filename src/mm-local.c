@@ -45,6 +45,7 @@
 static char const *user, *userhome, *recipient, *sender, *target ;
 static char const *host = "" ;
 static uint64_t msgsize ;
+static char const *deliverykey = 0 ;  /* -k: this delivery's own Maildir name */
 static int havesize = 0 ;
 static off_t msgstart ;
 
@@ -453,7 +454,7 @@ static int deliver_mbox (char const *path, int spool)
 
 static int deliver_maildir (char const *dir)
 {
-  int r = mailbox_maildir(dir, prefix.s, prefix.len, &message_copy, &reason) ;
+  int r = mailbox_maildir(dir, deliverykey, prefix.s, prefix.len, &message_copy, &reason) ;
   if (!r) done_add("delivered to maildir ", dir) ;
   return r ;
 }
@@ -732,12 +733,13 @@ int main (int argc, char const *const *argv)
     subgetopt l = SUBGETOPT_ZERO ;
     for (;;)
     {
-      int opt = subgetopt_r(argc, argv, "s:h:", &l) ;
+      int opt = subgetopt_r(argc, argv, "s:h:k:", &l) ;
       if (opt == -1) break ;
       switch (opt)
       {
         case 's' : if (!uint640_scan(l.arg, &msgsize)) dieusage() ; havesize = 1 ; break ;
         case 'h' : host = l.arg ; break ;
+        case 'k' : deliverykey = l.arg ; break ;
         default : dieusage() ;
       }
     }

@@ -4,6 +4,8 @@
    nothing as root but open the queue file and change ids. */
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <grp.h>
 #include <signal.h>
 #include <string.h>
@@ -49,6 +51,8 @@ struct delivery_s
   size_t len ;              /* bytes of the first line kept */
   int linedone ;            /* the first line is complete: ignore the rest */
   char number[NUMBER_MAX + 1] ;
+  char id[NUMBER_MAX + 1] ;
+  char *target ;            /* the journal's name for it: "u" + user, or the alias target */
   char text[RESULT_TEXT_MAX] ;
 } ;
 
@@ -120,6 +124,29 @@ static void become (mmuser const *u)
   if (!getuid() || !geteuid()) child_fail(EX_NOPERM, "5.7.1 refusing to deliver as root", 0, 0) ;
 }
 
+/* The name of this delivery, the same every time it is tried: the
+   message's unique name, its id, and a hash of recipient and target.
+   mm-local names the Maildir file after it, so that a delivery that
+   finished just before a crash is seen and not made twice. */
+static char const *delivery_key (stralloc *sa, char const *msgkey, char const *const *f)
+{
+  uint32_t h = 2166136261u ;  /* FNV-1a */
+  char fmt[UINT32_FMT] ;
+  for (unsigned int i = F_RCPT ; i <= F_TARGET ; i += F_TARGET - F_RCPT)
+    for (char const *s = f[i] ; ; s++)
+    {
+      h = (h ^ (unsigned char)*s) * 16777619u ;
+      if (!*s) break ;
+    }
+  fmt[uint32_xfmt(fmt, h)] = 0 ;
+  if (!stralloc_cats(sa, msgkey) || !stralloc_cats(sa, "Q") || !stralloc_cats(sa, f[F_ID])
+   || !stralloc_cats(sa, "R") || !stralloc_cats(sa, fmt) || !stralloc_0(sa)) return 0 ;
+  /* only what a Maildir name may hold */
+  for (size_t i = 0 ; i + 1 < sa->len ; i++)
+    if (!((sa->s[i] >= '0' && sa->s[i] <= '9') || (sa->s[i] >= 'A' && sa->s[i] <= 'Z') || (sa->s[i] >= 'a' && sa->s[i] <= 'z') || sa->s[i] == '.')) return 0 ;
+  return sa->s ;
+}
+
 static void child (char const *const *f, int outfd)
 {
   char path[sizeof "queue/mess/" + NUMBER_MAX] ;
@@ -131,6 +158,8 @@ static void child (char const *const *f, int outfd)
   mmuser u = MMUSER_ZERO ;
   char const *name = f[F_USER] ;
   char const *host = 0 ;
+  char const *key = 0 ;
+  stralloc keysa = STRALLOC_ZERO ;
   stralloc prog = STRALLOC_ZERO, envhome = STRALLOC_ZERO ;
   int fd, r ;
 
@@ -149,7 +178,11 @@ static void child (char const *const *f, int outfd)
     child_fail(EX_TEMPFAIL, "4.3.0 queue file ", path, " has a bad header") ;
   if (fstat(fd, &st) < 0) child_tempsys("stat ", path) ;
   if ((uint64_t)st.st_size < MESS_HEADER_LEN + size) child_fail(EX_TEMPFAIL, "4.3.0 queue file ", path, " is truncated") ;
-  if (qfile_read(fd, &q) > 0 && q.host != (size_t)-1) host = qfile_str(&q, q.host) ;
+  if (qfile_read(fd, &q) > 0)
+  {
+    if (q.host != (size_t)-1) host = qfile_str(&q, q.host) ;
+    if (q.key != (size_t)-1) key = delivery_key(&keysa, qfile_str(&q, q.key), f) ;
+  }
   if (lseek(fd, MESS_HEADER_LEN, SEEK_SET) < 0) child_tempsys("seek in ", path) ;
   if (fd_move(0, fd) < 0) child_tempsys("move descriptor", 0) ;
 
@@ -193,6 +226,7 @@ static void child (char const *const *f, int outfd)
     argv[n++] = "mm-local" ;
     argv[n++] = "-s" ; argv[n++] = sizefmt ;
     if (host) { argv[n++] = "-h" ; argv[n++] = host ; }
+    if (key) { argv[n++] = "-k" ; argv[n++] = key ; }
     argv[n++] = "--" ;
     argv[n++] = u.name.s ;
     argv[n++] = u.home.s ;
@@ -257,8 +291,17 @@ static void start (char const *const *f)
     return ;
   }
   strcpy(d.number, f[F_NUMBER]) ;
+  strcpy(d.id, f[F_ID]) ;
+  {
+    size_t ul = strlen(f[F_USER]), tl = strlen(f[F_TARGET]) ;
+    d.target = malloc(tl ? tl + 1 : ul + 2) ;
+    if (!d.target) dienomem() ;
+    if (tl) memcpy(d.target, f[F_TARGET], tl + 1) ;
+    else { d.target[0] = 'u' ; memcpy(d.target + 1, f[F_USER], ul + 1) ; }
+  }
   if (pipenbcoe(p) < 0)
   {
+    free(d.target) ;
     result_add(f[F_NUMBER], 'Z', "4.3.0 cannot create a pipe", 26) ;
     return ;
   }
@@ -266,6 +309,7 @@ static void start (char const *const *f)
   if (d.pid < 0)
   {
     close(p[0]) ; close(p[1]) ;
+    free(d.target) ;
     result_add(f[F_NUMBER], 'Z', "4.3.0 cannot fork", 17) ;
     return ;
   }
@@ -300,6 +344,21 @@ static void drain (delivery *d)
       else d->text[d->len++] = buf[i] ;
     }
   }
+}
+
+/* The checkpoint: a delivery is in the message's journal, on disk,
+   before anyone hears of it, so that it is not repeated even when
+   mm-send died meanwhile. mm-send records it too if this fails. */
+static void checkpoint (delivery const *d)
+{
+  char path[11 + NUMBER_MAX + 1] ;
+  int fd ;
+  memcpy(path, "queue/mess/", 11) ;
+  strcpy(path + 11, d->id) ;
+  fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW) ;
+  if (fd < 0 || !qfile_append_fd(fd, 'd', d->target, 0, 1))
+    strerr_warnwu4sys("record delivery ", d->number, " in ", path) ;
+  if (fd >= 0) close(fd) ;
 }
 
 /* mm-local has exited: report it. */
@@ -341,8 +400,11 @@ static void finish (delivery *d)
       if (!stralloc_cats(&text, "mm-local exited ") || !stralloc_cats(&text, fmt)) dienomem() ;
     }
   }
+  if (kind == 'K') checkpoint(d) ;
   result_add(d->number, kind, text.s, text.len) ;
   stralloc_free(&text) ;
+  free(d->target) ;
+  d->target = 0 ;
 }
 
 static void reap (void)

@@ -94,6 +94,7 @@ int main (int argc, char const *const *argv)
   char ibuf[65536], obuf[65536] ;
   buffer w ;
   time_t now = time(0) ;
+  struct timespec stamp ;
   uid_t uid = getuid() ;
   PROG = "mm-queue" ;
   {
@@ -110,6 +111,8 @@ int main (int argc, char const *const *argv)
     }
   }
 
+  /* with the pid, a name no other message ever had (mm-local's Maildir names) */
+  clock_gettime(CLOCK_REALTIME, &stamp) ;
   signal(SIGPIPE, SIG_IGN) ;
   signal(SIGALRM, &ontimeout) ;
   alarm(WRITER_TIMEOUT) ;
@@ -199,6 +202,9 @@ int main (int argc, char const *const *argv)
     out.len = 0 ;
     if (!stralloc_catb(&out, "u", 1) || !stralloc_catb(&out, num, uid_fmt(num, uid))
      || !stralloc_catb(&out, "\nt", 2) || !stralloc_catb(&out, num, uint64_fmt(num, (uint64_t)now))
+     || !stralloc_catb(&out, "\nk", 2) || !stralloc_catb(&out, num, uint64_fmt(num, (uint64_t)stamp.tv_sec))
+     || !stralloc_catb(&out, ".M", 2) || !stralloc_catb(&out, num, uint64_fmt(num, (uint64_t)stamp.tv_nsec))
+     || !stralloc_catb(&out, "P", 1) || !stralloc_catb(&out, num, pid_fmt(num, getpid()))
      || !stralloc_catb(&out, "\n", 1)) dietemp("build envelope") ;
     while (i < env.len - 1)
     {

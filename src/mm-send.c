@@ -693,13 +693,9 @@ static void lspawn_result (char const *s, size_t len)
     case 'K' :
       logl("delivery ", u64(dn), ": success: ", text) ;
       t->state = TARGET_DONE ;
-      /* the last target of a message that needs no bounce is recorded by
-         the unlink itself */
-      {
-        int anyfailed = 0 ;
-        for (size_t i = 0 ; i < job_ntargets(j) ; i++) if (job_targets(j)[i].state == TARGET_FAILED) anyfailed = 1 ;
-        if (remaining || anyfailed) journal(j, 'd', JS(j, t->name), 0, 1) ;
-      }
+      /* mm-lspawn has already recorded it, fsynced; this copy keeps the
+         journal right should that have failed */
+      if (remaining) journal(j, 'd', JS(j, t->name), 0, 0) ;
       break ;
     case 'D' :
       logl("delivery ", u64(dn), ": failure: ", text) ;

@@ -263,7 +263,18 @@ static int fsync_dir (char const *path)
   return r ;
 }
 
-/* time.MusecPpidQseq.host, the host name with '/' and ':' escaped */
+/* The host part of a Maildir name: '/' and ':' escaped. */
+static int maildir_host (stralloc *sa, char const *host)
+{
+  for (; *host ; host++)
+  {
+    int ok = *host == '/' ? stralloc_cats(sa, "\\057") : *host == ':' ? stralloc_cats(sa, "\\072") : stralloc_catb(sa, host, 1) ;
+    if (!ok) return 0 ;
+  }
+  return stralloc_0(sa) ;
+}
+
+/* time.MusecPpidQseq.host */
 static int maildir_name (stralloc *sa, char const *host)
 {
   static unsigned int seq = 0 ;
@@ -279,15 +290,41 @@ static int maildir_name (stralloc *sa, char const *host)
   if (!stralloc_cats(sa, fmt) || !stralloc_cats(sa, "Q")) return 0 ;
   fmt[uint64_fmt(fmt, ++seq)] = 0 ;
   if (!stralloc_cats(sa, fmt) || !stralloc_catb(sa, ".", 1)) return 0 ;
-  for (; *host ; host++)
-  {
-    int ok = *host == '/' ? stralloc_cats(sa, "\\057") : *host == ':' ? stralloc_cats(sa, "\\072") : stralloc_catb(sa, host, 1) ;
-    if (!ok) return 0 ;
-  }
-  return stralloc_0(sa) ;
+  return maildir_host(sa, host) ;
 }
 
-int mailbox_maildir (char const *dirarg, char const *head, size_t headlen, mailbox_writer *w, stralloc *why)
+/* A delivery with a key has a name of its own: if it is already in new/
+   or cur/ (an earlier try got that far and then died), it is done. */
+static int maildir_has (stralloc const *dir, char const *name)
+{
+  stralloc p = STRALLOC_ZERO ;
+  struct stat st ;
+  int r = 0 ;
+  static char const *const where[2] = { "new/", "cur/" } ;
+  for (unsigned int i = 0 ; i < 2 && !r ; i++)
+  {
+    p.len = 0 ;
+    if (!stralloc_cat(&p, dir) || !stralloc_cats(&p, where[i]) || !stralloc_cats(&p, name) || !stralloc_0(&p)) break ;
+    if (stat(p.s, &st) == 0) r = 1 ;
+    else if (i == 1)
+    {
+      /* a reader moves new/NAME to cur/NAME:2,FLAGS */
+      p.len-- ;
+      if (stralloc_cats(&p, ":2,") && stralloc_0(&p) && stat(p.s, &st) == 0) r = 1 ;
+    }
+  }
+  stralloc_free(&p) ;
+  return r ;
+}
+
+static int maildir_keyname (stralloc *sa, char const *key, char const *host)
+{
+  sa->len = 0 ;
+  if (!stralloc_cats(sa, key) || !stralloc_catb(sa, ".", 1)) return 0 ;
+  return maildir_host(sa, host) ;
+}
+
+int mailbox_maildir (char const *dirarg, char const *key, char const *head, size_t headlen, mailbox_writer *w, stralloc *why)
 {
   static char const *const sub[4] = { "", "tmp", "new", "cur" } ;
   stralloc dir = STRALLOC_ZERO, tmp = STRALLOC_ZERO, new = STRALLOC_ZERO, host = STRALLOC_ZERO, name = STRALLOC_ZERO ;
@@ -307,7 +344,17 @@ int mailbox_maildir (char const *dirarg, char const *head, size_t headlen, mailb
   dir.len = base ;
   if (sagethostname(&host) < 0 || !stralloc_0(&host)) { r = reasonsys(why, "get", "the host name") ; goto end ; }
 
-  for (unsigned int tries = 0 ; ; tries++)
+  if (key)
+  {
+    if (!maildir_keyname(&name, key, host.s)) goto nomem ;
+    if (maildir_has(&dir, name.s)) goto end ;
+    /* a work file of an earlier try that died: start again */
+    if (!stralloc_cat(&tmp, &dir) || !stralloc_cats(&tmp, "tmp/") || !stralloc_cats(&tmp, name.s) || !stralloc_0(&tmp)) goto nomem ;
+    unlink(tmp.s) ;
+    fd = open3(tmp.s, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600) ;
+    if (fd < 0) { r = reasonsys(why, "create", tmp.s) ; goto end ; }
+  }
+  else for (unsigned int tries = 0 ; ; tries++)
   {
     if (!maildir_name(&name, host.s)) goto nomem ;
     tmp.len = 0 ;

@@ -37,7 +37,10 @@ extern int mailbox_mbox (char const *path, char const *sender, char const *head,
 
 /* Deliver head and the message into the Maildir dir (tmp/, fsync, link
    into new/, fsync new/), creating dir, tmp, new and cur when missing.
+   With a key (a name that is the same each time this delivery is tried)
+   the file is named after it, and a file of that name already in new/
+   or cur/ means an earlier try delivered it: nothing is written again.
    0 delivered, else EX_TEMPFAIL with the reason in why. */
-extern int mailbox_maildir (char const *dir, char const *head, size_t headlen, mailbox_writer *w, stralloc *why) ;
+extern int mailbox_maildir (char const *dir, char const *key, char const *head, size_t headlen, mailbox_writer *w, stralloc *why) ;
 
 #endif

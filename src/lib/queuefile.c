@@ -135,6 +135,7 @@ int qfile_read (int fd, qfile *q)
   genalloc_setlen(qrecord, &q->records, 0) ;
   q->uid = q->arrival = q->warned = q->removed_by = 0 ;
   q->host = (size_t)-1 ;
+  q->key = (size_t)-1 ;
   q->sender = (size_t)-1 ;
   if (!stralloc_catb(&q->strings, "", 1)) return -1 ;
   q->flags = 0 ;
@@ -165,6 +166,7 @@ int qfile_read (int fd, qfile *q)
         case 'u' : if (!scantime(v, vlen, &q->uid)) goto proto ; break ;
         case 't' : if (!scantime(v, vlen, &q->arrival)) goto proto ; break ;
         case 'h' : if (!addstr(q, v, vlen, &q->host)) goto nomem ; break ;
+        case 'k' : if (!addstr(q, v, vlen, &q->key)) goto nomem ; break ;
         case 'o' : if (!addstr(q, v, vlen, &q->flags)) goto nomem ; break ;
         case 'f' : if (!addstr(q, v, vlen, &q->sender)) goto nomem ; break ;
         case 'r' :

@@ -36,12 +36,13 @@ struct qfile_s
   off_t journalend ;   /* offset just past the last complete journal line */
   size_t sender ;      /* offset in strings */
   size_t host ;        /* offset in strings, or SIZE_MAX */
+  size_t key ;         /* offset in strings: the message's unique name, or SIZE_MAX */
   size_t flags ;       /* offset in strings ("" when none) */
   genalloc rcpts ;     /* size_t offsets in strings, one per recipient */
   genalloc records ;   /* qrecord: journal state per target, in order seen */
   stralloc strings ;   /* NUL-terminated strings */
 } ;
-#define QFILE_ZERO { .messlen = 0, .uid = 0, .arrival = 0, .warned = 0, .removed_by = 0, .envstart = 0, .journalend = 0, .sender = 0, .host = (size_t)-1, .flags = 0, .rcpts = GENALLOC_ZERO, .records = GENALLOC_ZERO, .strings = STRALLOC_ZERO }
+#define QFILE_ZERO { .messlen = 0, .uid = 0, .arrival = 0, .warned = 0, .removed_by = 0, .envstart = 0, .journalend = 0, .sender = 0, .host = (size_t)-1, .key = (size_t)-1, .flags = 0, .rcpts = GENALLOC_ZERO, .records = GENALLOC_ZERO, .strings = STRALLOC_ZERO }
 
 /* Read and parse the whole envelope and journal of an open queue file.
    1 ok, 0 malformed (errno EPROTO), -1 I/O error. */
