@@ -141,12 +141,15 @@ like "$out" '^555 5\.5\.4 unknown MAIL parameter' "an unknown MAIL parameter: 55
 out=$(raw "EHLO c\r\nMAIL FROM:<bob@$ME>\r\nRCPT TO:<alice@$ME> NOTIFY=NEVER\r\nQUIT\r\n")
 like "$out" '^555 5\.5\.4 unknown RCPT parameter' "an RCPT parameter: 555 5.5.4"
 
-# ---- speaking before the greeting (not a local session)
+# ---- speaking before the greeting (not a local session); a greeting
+# delay makes sure the client's bytes are there when mm-smtpd looks
+echo 2 >"$C/smtpdgreetdelay"
 out=$(printf 'EHLO early\r\nMAIL FROM:<a@b.example>\r\nQUIT\r\n' | TCPREMOTEIP=192.0.2.66 "$SMTPD" 2>"$T/early.log" | tr -d '\r')
 is "$(printf '%s\n' "$out" | head -n 1)" "554 5.5.1 $ME you spoke before the greeting" "a client that speaks first gets 554 instead of 220"
 like "$out" '^503 5\.5\.1 you spoke before the greeting: only QUIT now$' "then every command but QUIT: 503"
 is "$(printf '%s\n' "$out" | tail -n 1)" "221 2.0.0 $ME closing connection" "QUIT still works"
 like "$(cat "$T/early.log")" '^mm-smtpd: 192\.0\.2\.66: error: spoke before the greeting$' "log: spoke before the greeting"
+rm "$C/smtpdgreetdelay"
 
 # ---- an idle client and a trickling one (control/smtpdtimeout)
 echo 1 >"$C/smtpdtimeout"

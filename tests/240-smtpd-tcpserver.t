@@ -56,7 +56,7 @@ like "$out" '^ -> DATA$' "swaks pipelines MAIL, RCPT, RCPT, DATA"
 like "$out" '^<-  250 2\.0\.0 ok: queued as' "a pipelined transaction is accepted"
 
 # a greeting delay catches a client that does not wait for it
-echo 1 >"$MM_HOME/control/smtpdgreetdelay"
+echo 2 >"$MM_HOME/control/smtpdgreetdelay"
 exec 3<>"/dev/tcp/127.0.0.1/$PORT"
 printf 'EHLO early\r\nQUIT\r\n' >&3
 out=$(timeout 20 cat <&3 | tr -d '\r')
