@@ -24,7 +24,7 @@ n_queued() { queue_count; }
 x() { head -c "$1" /dev/zero | tr '\0' "${2:-x}"; }
 # swaks sending exact bytes as the data (printf %b); swaks adds the CRLF
 # after the final dot itself
-swdata() { printf '%b' "$1" >"$T/data"; sw --no-data-fixup --data "$T/data"; }
+swdata() { printf '%b' "$1" >"$T/data"; sw --no-data-fixup --data "$T/data" | tr -d '\0'; }
 
 # ---- SIZE
 echo 2000 >"$C/databytes"
