@@ -161,6 +161,7 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/mm-test.XXXXXX") || bail "cannot create a tempora
 chmod 755 "$T"
 export T
 _cleanup_hooks=()
+_sanitizer_re='ERROR: (Address|Leak)Sanitizer|runtime error: '
 
 # at_exit CMD: run CMD (eval) at exit, before the instance is removed
 at_exit() { _cleanup_hooks+=("$1"); }
@@ -172,7 +173,13 @@ _lib_exit() {
   if [ -n "${MM_HOME:-}" ] && [ -d "$MM_HOME" ]; then
     inst_stop >/dev/null 2>&1 || true
     _kill_leftovers
-    if [ "$_tap_failed" -gt 0 ] && [ -s "$MM_HOME/log" ]; then
+    # a sanitizer report from a daemon fails the test even when the
+    # daemon's death went unnoticed (a retried delivery, say)
+    if [ -s "$MM_HOME/log" ] && grep -Eq "$_sanitizer_re" "$MM_HOME/log"; then
+      _tap_failed=$((_tap_failed + 1))
+      diag "a sanitizer report is in the instance log:" \
+        "$(grep -E -B 3 -A 14 "$_sanitizer_re" "$MM_HOME/log" | grep -v '^  0x\|Shadow\|^ *[A-Z][a-z ]*: *[0-9a-f]\{2\}' | head -n 60)"
+    elif [ "$_tap_failed" -gt 0 ] && [ -s "$MM_HOME/log" ]; then
       diag "last lines of the instance log $MM_HOME/log:" "$(tail -n 40 "$MM_HOME/log")"
     fi
   fi
