@@ -732,6 +732,12 @@ static int has8bit (char const *s, size_t n)
   return 0 ;
 }
 
+static int hasctl (char const *s)
+{
+  for (; *s ; s++) if ((unsigned char)*s < 32 || *s == 127) return 1 ;
+  return 0 ;
+}
+
 static uint64_t crlfsize (char const *s, size_t n)
 {
   uint64_t lines = 0 ;
@@ -756,6 +762,16 @@ static int job_prepare (job *j)
   size_t hl ;
   char const *msg ;
   int fd ;
+  /* an address never carries a line end into a command (the queue has
+     only valid ones; this is the last line of defence) */
+  if (hasctl(j->sa.s + j->sender)) { job_setall(j, 'D', "5.1.7 mm-remote: control characters in the sender address") ; return 0 ; }
+  for (size_t i = 0 ; i < JOB_NRCPTS(j) ; i++)
+    if (hasctl(j->sa.s + JOB_RCPT(j, i)->addr)) rcpt_set(j, i, 'D', "5.1.3 mm-remote: control characters in the recipient address") ;
+  {
+    size_t left = 0 ;
+    for (size_t i = 0 ; i < JOB_NRCPTS(j) ; i++) if (!JOB_RCPT(j, i)->result) left++ ;
+    if (!left) return 0 ;
+  }
   if (!stralloc_cats(&path, "queue/mess/") || !stralloc_cats(&path, JOB_ID(j)) || !stralloc_0(&path)) nomem() ;
   fd = open(path.s, O_RDONLY | O_CLOEXEC) ;
   stralloc_free(&path) ;
@@ -915,6 +931,7 @@ static void produce (void)
         else if (j->mailfailed) { sending = 0 ; job_done(j) ; continue ; }
         else if (j->stage <= n)
         {
+          if (JOB_RCPT(j, j->stage - 1)->result) { j->stage++ ; continue ; }  /* failed already */
           out_puts("RCPT TO:<") ; out_puts(j->sa.s + JOB_RCPT(j, j->stage - 1)->addr) ; out_puts(">\r\n") ;
           expect_push(E_RCPT, j, j->stage - 1) ;
         }
@@ -926,6 +943,7 @@ static void produce (void)
       mail_command(j) ;
       for (size_t i = 0 ; i < n ; i++)
       {
+        if (JOB_RCPT(j, i)->result) continue ;  /* failed already */
         out_puts("RCPT TO:<") ; out_puts(j->sa.s + JOB_RCPT(j, i)->addr) ; out_puts(">\r\n") ;
         expect_push(E_RCPT, j, i) ;
       }
@@ -1105,6 +1123,13 @@ static int session (void)
       while ((r = reply_take()) > 0)
         if (!handle_reply())
         {
+          /* RFC 5321 3.8: a server may say 421 and close when it wants */
+          if (rep.code == 421 && !nexpect() && !jobq_len(&inflight))
+          {
+            setconnerr("4.4.2 the server closed the connection: ", said_raw()) ;
+            logline("the server is closing the connection: ", rep.text.s, "", "") ;
+            return SESSION_IDLE_LOST ;
+          }
           setconnerr("4.5.0 protocol error: an unexpected reply from ", peer.s) ;
           logline("error: an unexpected reply: ", rep.text.s, "", "") ;
           fail_inflight(connerr) ;
