@@ -210,11 +210,22 @@ trap 'exit 141' PIPE
 
 # ---------------------------------------------------------------- polling
 
+# A queue runner that died on its own (a crash) ends the wait at once:
+# nothing will change any more, and the log says why.
+_runner_gone=
 wait_until() {
   local deadline=$((SECONDS + WAIT_TIMEOUT))
   while :; do
     "$@" && return 0
     [ $SECONDS -ge $deadline ] && return 1
+    if [ -e "$T/runner.pid" ] && ! inst_running; then
+      "$@" && return 0
+      if [ -z "$_runner_gone" ]; then
+        _runner_gone=1
+        diag "the queue runner (pid $(runner_pid)) has died; its log ends:" "$(tail -n 5 "$MM_HOME/log" 2>/dev/null)"
+      fi
+      return 1
+    fi
     sleep 0.05
   done
 }
@@ -282,6 +293,7 @@ _runner_ready() {
 
 inst_start() {
   if inst_running; then return 0; fi
+  _runner_gone=
   ( exec "$MM_HOME/bin/mm-start" >>"$MM_HOME/log" 2>&1 ) &
   echo $! >"$T/runner.pid"
   # no "Killed" job notice from the shell when a test kills it on purpose
