@@ -27,11 +27,15 @@ check-skalibs:
 $(B)/lib $(B):
 	mkdir -p $@
 
-$(B)/auto_home.c: conf-home | $(B)
-	printf 'char const auto_home[] = "%s";\n' "$$(head -n 1 conf-home)" > $@
+# install.sh --home DIR / --users FILE builds into its own B with these
+CONF_HOME ?= $(shell head -n 1 conf-home)
+CONF_USERS ?= conf-users
 
-$(B)/auto_users.c: conf-users | $(B)
-	{ printf 'char const *const auto_users[9] = {\n' ; head -n 9 conf-users | sed 's/.*/  "&",/' ; printf '} ;\n' ; } > $@
+$(B)/auto_home.c: conf-home | $(B)
+	printf 'char const auto_home[] = "%s";\n' "$(CONF_HOME)" > $@
+
+$(B)/auto_users.c: $(CONF_USERS) | $(B)
+	{ printf 'char const *const auto_users[9] = {\n' ; head -n 9 $(CONF_USERS) | sed 's/.*/  "&",/' ; printf '} ;\n' ; } > $@
 
 $(B)/auto_%.o: $(B)/auto_%.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<

@@ -23,6 +23,7 @@
 #include "control.h"
 #include "date822.h"
 #include "home.h"
+#include "privs.h"
 #include "qspawn.h"
 #include "rfc822.h"
 
@@ -448,6 +449,7 @@ int main (int argc, char const *const *argv)
   stralloc login = STRALLOC_ZERO ;
   struct passwd *pw ;
   PROG = "mm-inject" ;
+  privs_init() ;
 
   for (;;)
   {

@@ -29,6 +29,7 @@
 #include "alias.h"
 #include "control.h"
 #include "home.h"
+#include "privs.h"
 #include "mailbox.h"
 #include "qspawn.h"
 #include "rfc822.h"
@@ -728,6 +729,7 @@ int main (int argc, char const *const *argv)
 {
   int r ;
   PROG = "mm-local" ;
+  privs_init() ;
   spool_init() ;
   {
     subgetopt l = SUBGETOPT_ZERO ;

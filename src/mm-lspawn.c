@@ -26,6 +26,7 @@
 #include "address.h"
 #include "alias.h"
 #include "home.h"
+#include "privs.h"
 #include "queuefile.h"
 #include "users.h"
 #include "users_conf.h"
@@ -514,6 +515,7 @@ int main (int argc, char const *const *argv)
   int sfd ;
   int reading = 1, writing = 1 ;
   PROG = "mm-lspawn" ;
+  privs_init() ;
   if (argc > 1) strerr_dieusage(EX_USAGE, USAGE) ;
   {
     char const *h = mm_home() ;

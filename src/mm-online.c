@@ -27,6 +27,7 @@
 #include <skalibs/types.h>
 #include "control.h"
 #include "home.h"
+#include "privs.h"
 #include "queuefile.h"
 #include "rfc822.h"
 #include "route.h"
@@ -556,6 +557,7 @@ int main (int argc, char const *const *argv)
   int down = 0, dowait = 0, dodetect = 0 ;
   unsigned long timeout = WAIT_DEFAULT ;
   PROG = "mm-online" ;
+  privs_init() ;
   for (int i = 1 ; i < argc ; i++)
   {
     char const *a = argv[i] ;

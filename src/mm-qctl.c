@@ -22,6 +22,7 @@
 #include "alias.h"
 #include "control.h"
 #include "home.h"
+#include "privs.h"
 #include "queuefile.h"
 #include "trigger.h"
 #include "users.h"
@@ -320,6 +321,7 @@ int main (int argc, char const *const *argv)
   subgetopt l = SUBGETOPT_ZERO ;
   int what = 0 ;
   PROG = "mm-qctl" ;
+  privs_init() ;
   for (;;)
   {
     int opt = subgetopt_r(argc, argv, "lr", &l) ;

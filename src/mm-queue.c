@@ -21,6 +21,7 @@
 #include "control.h"
 #include "date822.h"
 #include "home.h"
+#include "privs.h"
 #include "queuefile.h"
 #include "trigger.h"
 
@@ -97,6 +98,7 @@ int main (int argc, char const *const *argv)
   struct timespec stamp ;
   uid_t uid = getuid() ;
   PROG = "mm-queue" ;
+  privs_init() ;
   {
     subgetopt l = SUBGETOPT_ZERO ;
     for (;;)

@@ -31,6 +31,7 @@
 #include "control.h"
 #include "dns.h"
 #include "home.h"
+#include "privs.h"
 #include "md5.h"
 #include "queuefile.h"
 #include "rewrite.h"
@@ -1393,6 +1394,10 @@ int main (int argc, char const *const *argv)
   size_t t = 0 ;
   unsigned int idle = 0 ;
   PROG = "mm-remote" ;
+  /* setuid and setgid the remote user: nothing of mm-send's identity stays */
+  privs_init() ;
+  privs_refuse_root() ;
+  privs_drop_caller() ;
   if (argc != 3 || !argv[1][0] || !argv[2][0]) strerr_dieusage(EX_USAGE, USAGE) ;
   routename = argv[1] ;
   destination = argv[2] ;

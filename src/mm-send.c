@@ -32,6 +32,7 @@
 #include "alias.h"
 #include "control.h"
 #include "home.h"
+#include "privs.h"
 #include "queuefile.h"
 #include "report.h"
 #include "rfc822.h"
@@ -1320,6 +1321,7 @@ int main (int argc, char const *const *argv)
   iopause_fd x[3 + CONN_MAX] ;
   unsigned int xconn[CONN_MAX], nxconn = 0 ;
   PROG = "mm-send" ;
+  privs_init() ;
   {
     subgetopt l = SUBGETOPT_ZERO ;
     for (;;)
@@ -1377,6 +1379,8 @@ int main (int argc, char const *const *argv)
       strerr_dief1x(EX_USAGE, "no mm-lspawn on descriptors 5 and 6: start mm-send through mm-start, or use mm-send -1") ;
     trigfd = trigger_open() ;
   }
+  /* root (sendmail -q, mm-online) needs root only for mm-lspawn, which runs now */
+  privs_become_send() ;
   coe(LSPAWN_OUT) ; coe(LSPAWN_IN) ;
   ndelay_on(LSPAWN_IN) ;
   buffer_init(&lsout, &buffer_write, LSPAWN_OUT, lsoutbuf, sizeof lsoutbuf) ;

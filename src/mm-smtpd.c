@@ -21,6 +21,7 @@
 #include "address.h"
 #include "control.h"
 #include "date822.h"
+#include "privs.h"
 #include "qspawn.h"
 #include "rfc822.h"
 #include "route.h"
@@ -807,6 +808,7 @@ int main (int argc, char const *const *argv)
 {
   char const *x ;
   PROG = "mm-smtpd" ;
+  privs_init() ;
   if (argc > 1) strerr_dieusage(EX_USAGE, USAGE) ;
   signal(SIGPIPE, SIG_IGN) ;
   /* a parent that ignores SIGCHLD would take mm-queue's exit code from us */
@@ -815,6 +817,8 @@ int main (int argc, char const *const *argv)
   uidstr[uint64_fmt(uidstr, getuid())] = 0 ;
   x = getenv("MM_SMTPD_LOCAL") ;
   local = x && *x && strcmp(x, "0") ;
+  /* on the network it runs as the smtpd user (tcpserver -u -g); root has no business here */
+  if (!local) privs_refuse_root() ;
   remoteip = getenv("TCPREMOTEIP") ;
   x = getenv("TCPREMOTEHOST") ;
   if (x && *x)

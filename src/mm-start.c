@@ -12,6 +12,7 @@
 #include <skalibs/stralloc.h>
 #include <skalibs/strerr.h>
 #include "home.h"
+#include "privs.h"
 #include "users_conf.h"
 
 #define USAGE "mm-start"
@@ -23,6 +24,7 @@ int main (int argc, char const *const *argv)
   stralloc path = STRALLOC_ZERO ;
   struct passwd *pw = 0 ;
   PROG = "mm-start" ;
+  privs_init() ;
   if (argc > 1) strerr_dieusage(EX_USAGE, USAGE) ;
   mm_chdir_home() ;
   if (!geteuid() && !mm_is_instance())
@@ -44,13 +46,8 @@ int main (int argc, char const *const *argv)
   }
   close(req[0]) ; close(res[1]) ;
   if (fd_move2(5, req[1], 6, res[0]) < 0) strerr_diefu1sys(EX_TEMPFAIL, "move descriptors") ;
-  if (pw)
-  {
-    /* mm-send needs nothing of root's */
-    if (setgroups(0, 0) < 0 && errno != EPERM) strerr_diefu1sys(EX_TEMPFAIL, "setgroups") ;
-    if (setgid(pw->pw_gid) < 0) strerr_diefu1sys(EX_TEMPFAIL, "setgid") ;
-    if (setuid(pw->pw_uid) < 0) strerr_diefu1sys(EX_TEMPFAIL, "setuid") ;
-  }
+  /* mm-send needs nothing of root's but the right to run mm-remote */
+  if (pw) privs_become_send() ;
   if (!mm_path(&path, "bin/mm-send")) strerr_diefu1sys(EX_TEMPFAIL, "allocate") ;
   {
     char const *sargv[2] = { "mm-send", 0 } ;

@@ -19,6 +19,7 @@
 #include "alias.h"
 #include "control.h"
 #include "home.h"
+#include "privs.h"
 #include "trigger.h"
 
 #define USAGE "sendmail [ -t ] [ -i ] [ -f sender ] [ -F fullname ] [ -odq ] [ -bm | -bp | -bs | -bi | -bV ] [ -q[interval] ] [ -qo name ] [ -Mrm id ... ] [ -- ] [ recipient ... ]"
@@ -250,6 +251,7 @@ int main (int argc, char const *const *argv)
   char const *name = argv[0] ? strrchr(argv[0], '/') : 0 ;
   int i ;
   PROG = "sendmail" ;
+  privs_init() ;
   name = name ? name + 1 : argv[0] ? argv[0] : "sendmail" ;
   if (!strcmp(name, "mailq")) { PROG = "mailq" ; mode = MODE_PRINT ; }
   else if (!strcmp(name, "runq")) { PROG = "runq" ; mode = MODE_RUN ; }
