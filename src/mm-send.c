@@ -420,6 +420,7 @@ static int expand (job *j)
       genalloc_setlen(aliasresult, &res, 0) ;
       rs.len = 0 ; lp.len = 0 ;
       if (!stralloc_catb(&lp, r, at) || !stralloc_0(&lp)) { ok = 0 ; break ; }
+      if (!aliases_loaded) { errno = EINVAL ; ok = 0 ; break ; }  /* a broken alias file defers local mail */
       if (alias_expand(&aliases, lp.s, &users_exists, &res, &rs) < 0) { ok = 0 ; break ; }
       for (size_t k = 0 ; k < genalloc_len(aliasresult, &res) ; k++)
       {
@@ -501,6 +502,12 @@ static int journal (job *j, char kind, char const *a, char const *b, int sync)
 static void target_reason (job *j, size_t i, char const *text)
 {
   size_t off ;
+  /* text may live in j->strings itself, which addstr may move */
+  if (text >= j->strings.s && text < j->strings.s + j->strings.len)
+  {
+    job_targets(j)[i].reason = text - j->strings.s ;
+    return ;
+  }
   if (addstr(&j->strings, text, strlen(text), &off)) job_targets(j)[i].reason = off ;
 }
 
@@ -1157,7 +1164,7 @@ static void attempt (msg *m)
   }
   if (!job_ntargets(j) && !expand(j))
   {
-    logl("warning: msg ", u64(j->id), ": unable to expand recipients: ", strerror(errno)) ;
+    logl("warning: msg ", u64(j->id), ": unable to expand recipients: ", aliases_loaded ? strerror(errno) : "control/aliases is unreadable or malformed", ", retrying in a minute") ;
     m->job = 0 ; m->due = now + 60 ;
     job_close(j) ;
     return ;

@@ -123,7 +123,7 @@ char const *control_me (void)
     if (control_readline(&me, "control/me", 0) <= 0 || !me.len)
     {
       me.len = 0 ;
-      if (!sagethostname(&me) || !stralloc_0(&me)) return "localhost" ;
+      if (sagethostname(&me) < 0 || !stralloc_0(&me)) return "localhost" ;
     }
   }
   return me.s ;

@@ -19,6 +19,11 @@ int qspawn_start (qspawn *q)
   int pm[2], pe[2], pi[2] ;
   stralloc path = STRALLOC_ZERO ;
   signal(SIGPIPE, SIG_IGN) ;  /* a dead mm-queue is an error return, not a death */
+  {
+    /* a parent that ignores SIGCHLD (swaks --pipe) would make waitpid fail */
+    struct sigaction sa ;
+    if (sigaction(SIGCHLD, 0, &sa) == 0 && sa.sa_handler == SIG_IGN) signal(SIGCHLD, SIG_DFL) ;
+  }
   if (!mm_path(&path, "bin/mm-queue")) return 0 ;
   if (pipe(pm) < 0) goto err0 ;
   if (pipe(pe) < 0) goto err1 ;

@@ -51,7 +51,7 @@ void report_add (report *r, char const *rcpt, char const *target, char const *te
   split_status(text, status, &rest, failed) ;
   r->n++ ;
   stralloc_cats(&r->human, "<") ; stralloc_cats(&r->human, rcpt) ; stralloc_cats(&r->human, ">") ;
-  if (target[0] != 'u' && target[0] != 'r')
+  if (target[0] != 'u' && target[0] != 'r' && target[0] != '!')
   {
     stralloc_cats(&r->human, " (") ; stralloc_cats(&r->human, target) ; stralloc_cats(&r->human, ")") ;
   }
