@@ -134,6 +134,7 @@ static conn conns[CONN_MAX] ;
 static unsigned int nconns = 0 ;
 static char const *onlyroute = 0 ;       /* -o NAME: one pass through that route alone */
 static int online_changed = 0 ;
+static int flush_all = 0 ;               /* start a flush report for every route up */
 static unsigned long concurrency = CONCURRENCY_DEFAULT ;
 static unsigned long lifetime = LIFETIME_DEFAULT ;
 static unsigned long bouncemax = BOUNCEMAX_DEFAULT ;
@@ -1396,7 +1397,7 @@ int main (int argc, char const *const *argv)
   clean_tmp() ;
   scan_todo() ;
   scan_mess() ;
-  if (oneshot) release_all() ;
+  if (oneshot) { release_all() ; flush_all = 1 ; }
   load_aliases() ;
   routes_reload() ;
   if (onlyroute)
@@ -1424,8 +1425,16 @@ int main (int argc, char const *const *argv)
         if (!m->job && m->due != (uint64_t)-2) m->due = 0 ;
       }
       online_changed = 0 ;
+      flush_all = 1 ;
     }
     online_refresh() ;
+    if (flush_all)
+    {
+      /* every route that is up reports its flush, even an empty one */
+      for (unsigned int k = 0 ; k < nroutes() ; k++)
+        if (online[k]) { flush zero = { .active = 1 } ; flushes[k] = zero ; }
+      flush_all = 0 ;
+    }
     if (!stopping) load_aliases() ;
     next = run_due() ;
     conns_close_requests() ;
