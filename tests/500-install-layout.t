@@ -10,7 +10,7 @@
 . "$TOOLS/install-lib.sh"
 
 itest_init mmta
-plan 93
+plan 97
 
 snapshot() {  # every file of the home and the fake root, with owner, mode and inode
   find "$IHOME" "$IROOT" -printf '%p %U %G %m %i %s\n' 2>/dev/null | sort
@@ -84,6 +84,15 @@ ok '[ -p "$IHOME/queue/lock/trigger" ]' "queue/lock/trigger is a fifo"
 checkmode queue/online "$IS $IO 2775"
 checkmode mail "$IA $IA 700"
 checkmode service/mm-send/log/main "$IL $IL 750"
+
+# ---- no root where root has no business
+out=$(env -i PATH=/usr/bin:/bin TCPREMOTEIP=127.0.0.1 "$IHOME/bin/mm-smtpd" </dev/null 2>&1)
+is "$?" 77 "mm-smtpd on the network refuses to run as root" || diag "$out"
+like "$(printf 'QUIT\r\n' | "$IHOME/bin/sendmail" -bs 2>&1)" "^221 " "root's own sendmail -bs still works"
+out=$("$IHOME/bin/mm-remote" isp example.org </dev/null 2>&1)
+is "$?" 77 "mm-remote refuses a real uid of root" || diag "$out"
+out=$(echo | "$IHOME/bin/mm-local" -s 1 -- root /root root@localhost "" "" 2>&1)
+is "$?" 77 "mm-local never delivers as root" || diag "$out"
 
 # ---- control files from the host's name
 host=$(hostname -f 2>/dev/null || hostname)
