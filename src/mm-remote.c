@@ -1,6 +1,6 @@
 /* mm-remote: the SMTP client for one destination. mm-send runs it as the
-   remote user for one route and one destination host; it reads queued
-   messages (it can read queue/mess, nothing else of the queue), sends
+   remote user for one route and one destination host; it gets each
+   queued message as a descriptor from mm-send (no access to the queue), sends
    them all over one connection with PIPELINING, and CHUNKING where the
    server offers it, and reports one result per recipient (INTERNALS 8.3).
    It holds the route's AUTH secret; it cannot write the queue. */
@@ -15,6 +15,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <skalibs/allreadwrite.h>
 #include <skalibs/buffer.h>
@@ -96,6 +97,7 @@ struct job_s
   size_t sender ;
   genalloc rcpts ;       /* jrcpt */
   stralloc texts ;
+  int fd ;               /* the queue file, passed by mm-send; -1: open it by id */
   char *map ;            /* the whole queue file, mapped */
   size_t maplen ;
   char const *body ;     /* after the header section */
@@ -115,6 +117,8 @@ struct job_s
   int bol ;
   uint64_t termend ;     /* output offset just past the end of data; 0 = not queued */
 } ;
+
+static int passed_pop (void) ;
 
 #define JOB_ID(j) ((j)->sa.s)
 #define JOB_RCPT(j, i) (genalloc_s(jrcpt, &(j)->rcpts) + (i))
@@ -150,6 +154,7 @@ static buffer results = BUFFER_INIT(&buffer_write, 1, buffer_1_buf, sizeof buffe
 static void job_free (job *j)
 {
   if (j->map) munmap(j->map, j->maplen) ;
+  if (j->fd >= 0) close(j->fd) ;
   stralloc_free(&j->sa) ;
   genalloc_free(jrcpt, &j->rcpts) ;
   stralloc_free(&j->texts) ;
@@ -245,6 +250,13 @@ static void requests_parse (void)
     }
     j = calloc(1, sizeof *j) ;
     if (!j) nomem() ;
+    j->fd = -1 ;
+    if (reqbuf.s[start] == 'F')
+    {
+      /* mm-send passed the queue file with this byte */
+      j->fd = passed_pop() ;
+      start++ ;
+    }
     if (!stralloc_catb(&j->sa, reqbuf.s + start, p - start)) nomem() ;
     {
       size_t q = strlen(j->sa.s) + 1 ;
@@ -275,13 +287,54 @@ static void requests_parse (void)
   }
 }
 
+/* Queue files passed by mm-send over the request socket, in order. */
+#define PASSED_MAX 256
+static int passed[PASSED_MAX] ;
+static unsigned int passed_head = 0, passed_n = 0 ;
+
+static int passed_pop (void)
+{
+  int fd ;
+  if (!passed_n) return -1 ;
+  fd = passed[passed_head] ;
+  passed_head = (passed_head + 1) % PASSED_MAX ;
+  passed_n-- ;
+  return fd ;
+}
+
+/* Like read, but keeps the descriptors that come along on a socket. */
+static ssize_t request_recv (char *buf, size_t len)
+{
+  static int notsocket = 0 ;
+  union { struct cmsghdr h ; char buf[CMSG_SPACE(sizeof(int) * 16)] ; } ctl ;
+  struct iovec v = { .iov_base = buf, .iov_len = len } ;
+  struct msghdr msg = { .msg_iov = &v, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf } ;
+  ssize_t r ;
+  if (notsocket) return fd_read(0, buf, len) ;
+  r = recvmsg(0, &msg, MSG_CMSG_CLOEXEC) ;
+  if (r < 0 && errno == ENOTSOCK) { notsocket = 1 ; return fd_read(0, buf, len) ; }
+  if (r < 0) return r ;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg) ; c ; c = CMSG_NXTHDR(&msg, c))
+  {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue ;
+    for (size_t i = 0 ; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int) ; i++)
+    {
+      int fd ;
+      memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int)) ;
+      if (passed_n == PASSED_MAX) { close(fd) ; continue ; }  /* mm-send never sends that many ahead */
+      passed[(passed_head + passed_n++) % PASSED_MAX] = fd ;
+    }
+  }
+  return r ;
+}
+
 /* Read what mm-send has written. 1 something or EOF, 0 nothing now. */
 static int requests_read (void)
 {
   char buf[8192] ;
   ssize_t r ;
   if (reqeof) return 0 ;
-  r = fd_read(0, buf, sizeof buf) ;
+  r = request_recv(buf, sizeof buf) ;
   if (r < 0)
   {
     if (errno == EAGAIN || errno == EINTR) return 0 ;
@@ -773,9 +826,13 @@ static int job_prepare (job *j)
     for (size_t i = 0 ; i < JOB_NRCPTS(j) ; i++) if (!JOB_RCPT(j, i)->result) left++ ;
     if (!left) return 0 ;
   }
-  if (!stralloc_cats(&path, "queue/mess/") || !stralloc_cats(&path, JOB_ID(j)) || !stralloc_0(&path)) nomem() ;
-  fd = open(path.s, O_RDONLY | O_CLOEXEC) ;
-  stralloc_free(&path) ;
+  if (j->fd >= 0) { fd = j->fd ; j->fd = -1 ; }
+  else
+  {
+    if (!stralloc_cats(&path, "queue/mess/") || !stralloc_cats(&path, JOB_ID(j)) || !stralloc_0(&path)) nomem() ;
+    fd = open(path.s, O_RDONLY | O_CLOEXEC) ;
+    stralloc_free(&path) ;
+  }
   if (fd < 0)
   {
     job_setall(j, 'Z', errno == ENOENT ? "4.3.0 mm-remote: the message is no longer in the queue" : "4.3.0 mm-remote: cannot open the queue file") ;

@@ -14,10 +14,12 @@
 #include <time.h>
 #include <unistd.h>
 #include <dirent.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sysexits.h>
 #include <skalibs/allreadwrite.h>
+#include <skalibs/ancil.h>
 #include <skalibs/buffer.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/genalloc.h>
@@ -890,7 +892,9 @@ static int conn_get (unsigned int k, char const *dest, size_t destlen)
   if (nconns >= concurrencyremote) return -1 ;
   for (i = 0 ; i < CONN_MAX ; i++) if (!conns[i].used) { c = conns + i ; break ; }
   if (!c) return -1 ;
-  if (pipe(req) < 0) return -1 ;
+  /* requests go over a socket: each carries its queue file, so that
+     mm-remote needs no access to the queue */
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, req) < 0) return -1 ;
   if (pipe(res) < 0) { close(req[0]) ; close(req[1]) ; return -1 ; }
   c->dest.len = 0 ;
   if (!stralloc_catb(&c->dest, dest, destlen) || !stralloc_0(&c->dest)) dienomem() ;
@@ -943,6 +947,14 @@ static void remote_request (job *j, unsigned int ci)
   if (!stralloc_0(&req)) dienomem() ;
   if (n)
   {
+    /* the marker byte 'F' carries a read-only descriptor of the queue file */
+    char path[48] ;
+    int fd ;
+    messpath(path, j->id) ;
+    fd = open(path, O_RDONLY | O_CLOEXEC) ;
+    if (fd < 0 || ancil_send_fd(c->reqfd, fd, 'F') != 1)
+      logl("warning: unable to pass msg ", u64(j->id), " to mm-remote: ", strerror(errno)) ;
+    if (fd >= 0) close(fd) ;
     if (allwrite(c->reqfd, req.s, req.len) < req.len)
       logl("warning: unable to write to mm-remote for route ", route_at(c->route)->name.s, ": ", strerror(errno)) ;
     if (flushes[c->route].active) flushes[c->route].total += n ;
