@@ -36,7 +36,7 @@ int main (int argc, char **argv)
   buf = malloc(size) ; memset(buf, 'x', size) ;
   snprintf(qdir, sizeof qdir, "%s/queue", argv[1]) ;
   snprintf(mdir, sizeof mdir, "%s/mailbox", argv[1]) ;
-  mkdir(qdir, 0700) ; mkdir(mdir, 0700) ;
+  mkdir(argv[1], 0700) ; mkdir(qdir, 0700) ; mkdir(mdir, 0700) ;
   qfd = open(qdir, O_RDONLY | O_DIRECTORY) ; mfd = open(mdir, O_RDONLY | O_DIRECTORY) ;
   clock_gettime(CLOCK_MONOTONIC, &a) ;
   for (unsigned int i = 0 ; i < n ; i++)
