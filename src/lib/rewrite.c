@@ -138,17 +138,10 @@ static int lex (genalloc *toks, char const *s, size_t len)
     unsigned char c = s[i] ;
     atok t = { .type = 0, .start = i, .end = 0 } ;
     if (c == ' ' || c == '\t' || c == '\r' || c == '\n') { i++ ; continue ; }
-    if (c == '(')
+    if (c == '(')  /* RFC 5322 3.2.2 comment, nested, with quoted-pairs */
     {
-      unsigned int depth = 0 ;
-      for (; i < len ; i++)
-      {
-        if (s[i] == '\\') { i++ ; continue ; }
-        if (s[i] == '(') depth++ ;
-        else if (s[i] == ')' && !--depth) break ;
-      }
-      if (i >= len) return 0 ;
-      i++ ;
+      i = rfc822_skip_comment(s, len, i) ;
+      if (!i) return 0 ;
       continue ;
     }
     if (c == '"' || c == '[')

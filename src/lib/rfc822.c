@@ -29,6 +29,18 @@ struct lexer_s
 
 /* RFC 5322 3.2.3 atext, plus 8-bit bytes (RFC 6532 UTF-8, or raw bytes
    in broken display names) */
+size_t rfc822_skip_comment (char const *s, size_t len, size_t i)
+{
+  unsigned int depth = 0 ;
+  for (; i < len ; i++)
+  {
+    if (s[i] == '\\') { i++ ; continue ; }
+    if (s[i] == '(') depth++ ;
+    else if (s[i] == ')' && !--depth) return i + 1 ;
+  }
+  return 0 ;
+}
+
 static int isatom (unsigned char c)
 {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 128) return 1 ;
@@ -60,15 +72,8 @@ static int lex (lexer *lx, char const *s, size_t len)
     if (iswsp(c)) { i++ ; continue ; }
     if (c == '(')  /* RFC 5322 3.2.2 comment, nested, with quoted-pairs */
     {
-      unsigned int depth = 0 ;
-      for (; i < len ; i++)
-      {
-        if (s[i] == '\\') { i++ ; continue ; }
-        if (s[i] == '(') depth++ ;
-        else if (s[i] == ')' && !--depth) break ;
-      }
-      if (i >= len) return 0 ;
-      i++ ;
+      i = rfc822_skip_comment(s, len, i) ;
+      if (!i) return 0 ;
       continue ;
     }
     if (c == '"')  /* RFC 5322 3.2.4 quoted-string; folding removed */

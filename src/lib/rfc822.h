@@ -31,4 +31,8 @@ extern int rfc822_qualify (char const *value, size_t len, char const *qualify, s
    printable ASCII without ':'), the length of the name, else 0. */
 extern size_t rfc822_fieldname (char const *s, size_t len) ;
 
+/* Skip the comment "(...)" that starts at s[i] (nested, with quoted
+   pairs; RFC 5322 3.2.2): the index just after it, 0 if it never ends. */
+extern size_t rfc822_skip_comment (char const *s, size_t len, size_t i) ;
+
 #endif
