@@ -94,7 +94,8 @@ int qspawn_finish (qspawn *q, char const *flags, char const *sender, char const 
 
 void qspawn_abort (qspawn *q)
 {
-  kill(q->pid, SIGKILL) ;
+  /* an envelope that never comes makes mm-queue remove its work file
+     and exit 75; a kill would leave the file behind */
   close(q->messfd) ; close(q->envfd) ; close(q->idfd) ;
   waitcode(q->pid) ;
 }

@@ -24,7 +24,8 @@ extern int qspawn_start (qspawn *q) ;
    id is not NULL it receives the queue id (NUL-terminated, up to 21
    bytes) on success. */
 extern int qspawn_finish (qspawn *q, char const *flags, char const *sender, char const *const *rcpts, unsigned int n, char *id) ;
-/* Kill mm-queue without committing (a writer that gives up). */
+/* Give up without committing: mm-queue sees no envelope, removes what
+   it wrote and exits. */
 extern void qspawn_abort (qspawn *q) ;
 
 /* Text of an mm-queue exit code, for a one-line error. */
