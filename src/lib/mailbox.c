@@ -97,11 +97,37 @@ static int reasonsys (stralloc *why, char const *verb, char const *what)
 /* ---- mbox ---- */
 
 /* The dot-lock PATH.lock next to the mailbox, as mail readers expect.
-   It holds "mm-local PID SIZE", SIZE being the mailbox's size before the
-   append: whoever finds the lock of a dead mm-local (killed in the
-   middle of a message) cuts the mailbox back to SIZE.
-   1 locked (*lockfd open), 0 no right to create it (the fcntl lock must
-   do), -1 error (why set). *recover: a size to cut back to, or -1. */
+   Its holder keeps an fcntl lock on the lock file itself, which the
+   kernel drops when the holder dies: so a lock file that is still linked
+   but whose fcntl lock can be had belongs to a dead mm-local. It holds
+   "mm-local PID SIZE", SIZE being the mailbox's size before the append;
+   whoever takes over such a lock cuts the mailbox back to SIZE (the dead
+   delivery was never reported done). A holder that finishes empties the
+   file before it unlinks it, so a finished delivery is never cut.
+   1 locked (*lockfd open), 0 no right to create it (the fcntl lock on
+   the mailbox must do), -1 error (why set). *recover: a size to cut back
+   to, or -1. */
+
+static void dotlock_note (int lockfd, off_t size) ;
+
+/* An fcntl lock on the lock file; 1 got it, 0 held by another process. */
+static int lockfile_lock (int fd, int wait)
+{
+  struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0 } ;
+  while (fcntl(fd, wait ? F_SETLKW : F_SETLK, &fl) < 0)
+  {
+    if (errno == EINTR) continue ;
+    return 0 ;
+  }
+  return 1 ;
+}
+
+static int lockfile_linked (int fd)
+{
+  struct stat st ;
+  return fstat(fd, &st) == 0 && st.st_nlink > 0 ;
+}
+
 static int dotlock_get (char const *lockpath, char const *path, int *lockfd, off_t *recover, stralloc *why)
 {
   time_t start = time(0) ;
@@ -112,6 +138,10 @@ static int dotlock_get (char const *lockpath, char const *path, int *lockfd, off
     int fd = open3(lockpath, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600) ;
     if (fd >= 0)
     {
+      /* someone who took it for stale between our create and this lock
+         holds it until it is gone: then start again */
+      if (!lockfile_lock(fd, 1) || !lockfile_linked(fd)) { close(fd) ; continue ; }
+      dotlock_note(fd, -1) ;
       *lockfd = fd ;
       return 1 ;
     }
@@ -119,43 +149,63 @@ static int dotlock_get (char const *lockpath, char const *path, int *lockfd, off
        open of the mailbox says so */
     if (errno == EACCES || errno == EPERM || errno == EROFS || errno == ENOENT) return 0 ;
     if (errno != EEXIST) return reasonsys(why, "create the lock file", lockpath), -1 ;
+    fd = open3(lockpath, O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0) ;
+    if (fd < 0 && errno == ENOENT) continue ;
+    if (fd >= 0)
     {
       char text[64] ;
-      ssize_t n = openreadnclose(lockpath, text, sizeof text - 1) ;
+      ssize_t n = pread(fd, text, sizeof text - 1, 0) ;
       if (n > DOTLOCK_TAG_LEN && !memcmp(text, DOTLOCK_TAG, DOTLOCK_TAG_LEN))
       {
-        uint64_t pid, size ;
-        size_t i = DOTLOCK_TAG_LEN, k ;
-        text[n] = 0 ;
-        k = uint64_scan(text + i, &pid) ;
-        if (k && pid && kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+        /* ours: stale exactly when its holder's lock is gone while the
+           file is still there */
+        if (lockfile_lock(fd, 0))
         {
-          i += k ;
-          if (text[i] == ' ' && uint64_scan(text + i + 1, &size)) *recover = (off_t)size ;
+          if (!lockfile_linked(fd)) { close(fd) ; continue ; }
+          n = pread(fd, text, sizeof text - 1, 0) ;
+          if (n > DOTLOCK_TAG_LEN && !memcmp(text, DOTLOCK_TAG, DOTLOCK_TAG_LEN))
+          {
+            uint64_t pid, size ;
+            size_t i = DOTLOCK_TAG_LEN, k ;
+            text[n] = 0 ;
+            k = uint64_scan(text + i, &pid) ;
+            i += k ;
+            if (k && text[i] == ' ' && uint64_scan(text + i + 1, &size)) *recover = (off_t)size ;
+          }
+          dotlock_note(fd, -1) ;
+          *lockfd = fd ;
+          return 1 ;
+        }
+        close(fd) ;
+      }
+      else
+      {
+        close(fd) ;
+        /* another program's lock: stale only when old */
+        if (lstat(lockpath, &st) == 0 && st.st_mtime + MAILBOX_DOTLOCK_STALE < time(0))
+        {
           unlink(lockpath) ;
           continue ;
         }
       }
-    }
-    if (lstat(lockpath, &st) == 0 && st.st_mtime + MAILBOX_DOTLOCK_STALE < time(0))
-    {
-      unlink(lockpath) ;
-      continue ;
     }
     if (time(0) - start >= MAILBOX_LOCK_WAIT) return reason(why, "4.2.0 mailbox is locked: ", path, 0, 0), -1 ;
     sleep(1) ;
   }
 }
 
-/* Record who holds the lock and the size to go back to. */
+/* Record who holds the lock and, once known, the size to go back to. */
 static void dotlock_note (int lockfd, off_t size)
 {
   char text[DOTLOCK_TAG_LEN + 2 * UINT64_FMT + 2] ;
   size_t n = DOTLOCK_TAG_LEN ;
   memcpy(text, DOTLOCK_TAG, DOTLOCK_TAG_LEN) ;
   n += uint64_fmt(text + n, getpid()) ;
-  text[n++] = ' ' ;
-  n += uint64_fmt(text + n, size) ;
+  if (size >= 0)
+  {
+    text[n++] = ' ' ;
+    n += uint64_fmt(text + n, size) ;
+  }
   text[n++] = '\n' ;
   if (ftruncate(lockfd, 0) == 0) { ssize_t w = pwrite(lockfd, text, n, 0) ; (void)w ; }
 }
@@ -244,7 +294,14 @@ int mailbox_mbox (char const *path, char const *sender, char const *head, size_t
     r = reasonsys(why, "write mailbox", path) ;
   }
  unlock:
-  if (locked > 0) { unlink(lockpath.s) ; close(lockfd) ; }
+  if (locked > 0)
+  {
+    /* emptied first: whoever gets in before the unlink sees a finished
+       delivery, not a dead one */
+    if (ftruncate(lockfd, 0) < 0) { }
+    unlink(lockpath.s) ;
+    close(lockfd) ;
+  }
  end:
   stralloc_free(&lockpath) ;
   return r ;
