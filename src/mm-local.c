@@ -604,8 +604,10 @@ static int forward (char const *const *rcpts, unsigned int n)
     return failsys("forward", "the message") ;
   }
   code = qspawn_finish(&q, 0, sender, rcpts, n, id) ;
-  if (code == EX_TEMPFAIL) return fail(EX_TEMPFAIL, "4.3.0 forwarding failed: ", qspawn_strerror(code), (char const *)0) ;
-  if (code) return fail(code == EX_DATAERR ? EX_DATAERR : EX_UNAVAILABLE, "5.3.0 forwarding refused: ", qspawn_strerror(code), (char const *)0) ;
+  /* only a refusal mm-queue documents as permanent bounces; anything
+     unexpected is tried again */
+  if (code == EX_DATAERR) return fail(EX_DATAERR, "5.3.0 forwarding refused: ", qspawn_strerror(code), (char const *)0) ;
+  if (code) return fail(EX_TEMPFAIL, "4.3.0 forwarding failed: ", qspawn_strerror(code), (char const *)0) ;
   for (unsigned int i = 0 ; i < n ; i++) done_add(i ? "" : "forwarded to ", rcpts[i]) ;
   done_add("queued as msg ", id) ;
   return 0 ;

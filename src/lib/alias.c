@@ -154,6 +154,7 @@ static int entry_keycmp (void const *key, void const *b)
 static aliasentry const *entry_find (aliasdb const *db, char const *name)
 {
   sortdb = db ;
+  if (!genalloc_len(aliasentry, &db->entries)) return 0 ;  /* no file: bsearch wants a base */
   return bsearch(name, genalloc_s(aliasentry, &db->entries), genalloc_len(aliasentry, &db->entries), sizeof(aliasentry), &entry_keycmp) ;
 }
 
