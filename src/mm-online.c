@@ -1,8 +1,8 @@
 /* mm-online: tells mm-send which named connection is up, or that none
    is, and shows what waits for each route. Run by root (ip-up, ip-down,
    a NetworkManager dispatcher, cron), a member of the online group, or a
-   private instance's owner; it may be installed setgid to the online
-   group, and then it ignores the environment (mm_home()). Its only power
+   private instance's owner. An install makes queue/online writable by
+   the online group; mm-online itself has no privilege. Its only power
    is creating and removing queue/online/NAME and pulling the trigger. */
 
 #include <errno.h>
@@ -78,7 +78,8 @@ static void check_permission (void)
   {
     gid_t list[NGROUPS_MAX + 1] ;
     int n = getgroups(NGROUPS_MAX + 1, list) ;
-    if (getgid() == g->gr_gid || getegid() == g->gr_gid) return ;
+    /* the real group only: a setgid mm-online must not let everyone in */
+    if (getgid() == g->gr_gid) return ;
     for (int i = 0 ; i < n ; i++) if (list[i] == g->gr_gid) return ;
   }
   strerr_dief3x(EX_NOPERM, "only root, members of the group ", groupname, " or the instance's owner may change the online state") ;
