@@ -346,7 +346,7 @@ static void msg_end (void)
     unsigned int k ;
     int code ;
     for (k = 0 ; k < nrcpts ; k++) { list[k] = rcpts.s + i ; i += strlen(rcpts.s + i) + 1 ; }
-    code = qspawn_finish(&msg.q, "", sender.s, list, nrcpts, id) ;
+    code = qspawn_finish_host(&msg.q, "", remotehost && *remotehost ? remotehost : remoteip, sender.s, list, nrcpts, id) ;
     msg.running = 0 ;
     sz[uint64_fmt(sz, msg.size)] = 0 ;
     if (!code)

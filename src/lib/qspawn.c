@@ -65,12 +65,18 @@ static int waitcode (pid_t pid)
 
 int qspawn_finish (qspawn *q, char const *flags, char const *sender, char const *const *rcpts, unsigned int n, char *id)
 {
+  return qspawn_finish_host(q, flags, 0, sender, rcpts, n, id) ;
+}
+
+int qspawn_finish_host (qspawn *q, char const *flags, char const *host, char const *sender, char const *const *rcpts, unsigned int n, char *id)
+{
   stralloc env = STRALLOC_ZERO ;
   int ok = buffer_flush(&q->mess) ;
   unsigned int i ;
   int code ;
   close(q->messfd) ;
   if (flags && *flags && (!stralloc_catb(&env, "O", 1) || !stralloc_cats(&env, flags) || !stralloc_0(&env))) ok = 0 ;
+  if (host && *host && (!stralloc_catb(&env, "H", 1) || !stralloc_cats(&env, host) || !stralloc_0(&env))) ok = 0 ;
   if (!stralloc_catb(&env, "F", 1) || !stralloc_cats(&env, sender) || !stralloc_0(&env)) ok = 0 ;
   for (i = 0 ; i < n ; i++)
     if (!stralloc_catb(&env, "T", 1) || !stralloc_cats(&env, rcpts[i]) || !stralloc_0(&env)) ok = 0 ;

@@ -24,6 +24,9 @@ extern int qspawn_start (qspawn *q) ;
    id is not NULL it receives the queue id (NUL-terminated, up to 21
    bytes) on success. */
 extern int qspawn_finish (qspawn *q, char const *flags, char const *sender, char const *const *rcpts, unsigned int n, char *id) ;
+/* The same, recording host (where the message came from: RECEIVED_HOST
+   for pipes) in the envelope when it is not NULL. */
+extern int qspawn_finish_host (qspawn *q, char const *flags, char const *host, char const *sender, char const *const *rcpts, unsigned int n, char *id) ;
 /* Give up without committing: mm-queue sees no envelope, removes what
    it wrote and exits. */
 extern void qspawn_abort (qspawn *q) ;
