@@ -681,7 +681,6 @@ static void lspawn_result (char const *s, size_t len)
   target *t ;
   char kind ;
   char const *text ;
-  size_t remaining = 0 ;
   if (!n || s[n] || n + 2 > len || !dn || dn > genalloc_len(uint32_t, &deliveries)
    || !(code = genalloc_s(uint32_t, &deliveries)[dn-1]))
   {
@@ -697,16 +696,13 @@ static void lspawn_result (char const *s, size_t len)
   t->inflight = 0 ;
   j->inflight-- ;
   inflight-- ;
-  for (size_t i = 0 ; i < job_ntargets(j) ; i++)
-    if (job_targets(j) + i != t && job_targets(j)[i].state == TARGET_PENDING) remaining++ ;
   switch (kind)
   {
     case 'K' :
       logl("delivery ", u64(dn), ": success: ", text) ;
       t->state = TARGET_DONE ;
-      /* mm-lspawn has already recorded it, fsynced; this copy keeps the
-         journal right should that have failed */
-      if (remaining) journal(j, 'd', JS(j, t->name), 0, 0) ;
+      /* mm-lspawn has recorded it in the journal, fsynced, before
+         telling us: nothing to write here */
       break ;
     case 'D' :
       logl("delivery ", u64(dn), ": failure: ", text) ;

@@ -235,8 +235,10 @@ int qfile_append_fd (int fd, char kind, char const *a, char const *b, int sync)
 
 int qfile_append (int fd, qfile *q, char kind, char const *a, char const *b, int sync)
 {
-  struct stat st ;
+  off_t end ;
   if (!qfile_append_fd(fd, kind, a, b, sync)) return 0 ;
-  if (fstat(fd, &st) == 0) q->journalend = st.st_size ;
+  /* with O_APPEND the offset is the end of what we wrote: no second fstat */
+  end = lseek(fd, 0, SEEK_CUR) ;
+  if (end >= 0) q->journalend = end ;
   return 1 ;
 }
