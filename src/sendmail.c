@@ -19,6 +19,7 @@
 #include "alias.h"
 #include "control.h"
 #include "home.h"
+#include "inject.h"
 #include "privs.h"
 #include "trigger.h"
 
@@ -302,19 +303,9 @@ int main (int argc, char const *const *argv)
     case MODE_SEND :
     default :
     {
-      char const **args = malloc((argc + 12) * sizeof(char const *)) ;
-      unsigned int n = 0 ;
-      if (!args) strerr_diefusys(EX_TEMPFAIL, "allocate memory") ;
-      args[n++] = "mm-inject" ;
-      if (opt_t) args[n++] = "-t" ;
-      if (opt_i) args[n++] = "-i" ;
-      if (opt_queueonly) args[n++] = "-q" ;
-      if (opt_f) { args[n++] = "-f" ; args[n++] = opt_f ; }
-      if (opt_F) { args[n++] = "-F" ; args[n++] = opt_F ; }
-      args[n++] = "--" ;
-      for (int j = 0 ; j < argc ; j++) args[n++] = argv[j] ;
-      args[n] = 0 ;
-      run("mm-inject", args) ;
+      /* mm-inject's work, in this process: an exec less per message */
+      inject_options o = { .t = opt_t, .i = opt_i, .q = opt_queueonly, .f = opt_f, .F = opt_F } ;
+      inject(&o, argc, argv) ;
     }
   }
   return 0 ;

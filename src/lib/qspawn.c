@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <spawn.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/wait.h>
@@ -25,21 +26,24 @@ int qspawn_start (qspawn *q)
     if (sigaction(SIGCHLD, 0, &sa) == 0 && sa.sa_handler == SIG_IGN) signal(SIGCHLD, SIG_DFL) ;
   }
   if (!mm_path(&path, "bin/mm-queue")) return 0 ;
-  if (pipe(pm) < 0) goto err0 ;
-  if (pipe(pe) < 0) goto err1 ;
-  if (pipe(pi) < 0) goto err2 ;
-  q->pid = fork() ;
-  if (q->pid < 0) goto err3 ;
-  if (!q->pid)
+  if (pipecoe(pm) < 0) goto err0 ;
+  if (pipecoe(pe) < 0) goto err1 ;
+  if (pipecoe(pi) < 0) goto err2 ;
   {
+    /* posix_spawn, not fork: a fork copies the caller's page tables,
+       which costs as much as the exec on a virtual machine */
     char const *argv[4] = { "mm-queue", "-d", "3", 0 } ;
-    close(pm[1]) ; close(pe[1]) ; close(pi[0]) ;
-    if (fd_move(0, pm[0]) < 0 || fd_move(1, pe[0]) < 0 || fd_move(3, pi[1]) < 0) _exit(EX_TEMPFAIL) ;
-    execv(path.s, (char *const *)argv) ;
-    _exit(EX_TEMPFAIL) ;
+    posix_spawn_file_actions_t fa ;
+    int e = posix_spawn_file_actions_init(&fa) ;
+    if (e) { errno = e ; goto err3 ; }
+    e = posix_spawn_file_actions_adddup2(&fa, pm[0], 0) ;
+    if (!e) e = posix_spawn_file_actions_adddup2(&fa, pe[0], 1) ;
+    if (!e) e = posix_spawn_file_actions_adddup2(&fa, pi[1], 3) ;
+    if (!e) e = posix_spawn(&q->pid, path.s, &fa, 0, (char *const *)argv, environ) ;
+    posix_spawn_file_actions_destroy(&fa) ;
+    if (e) { errno = e ; goto err3 ; }
   }
   close(pm[0]) ; close(pe[0]) ; close(pi[1]) ;
-  coe(pm[1]) ; coe(pe[1]) ; coe(pi[0]) ;
   q->messfd = pm[1] ; q->envfd = pe[1] ; q->idfd = pi[0] ;
   buffer_init(&q->mess, &buffer_write, q->messfd, q->buf, sizeof q->buf) ;
   stralloc_free(&path) ;
