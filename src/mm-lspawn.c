@@ -80,49 +80,81 @@ static void result_add (char const *number, char kind, char const *text, size_t 
 }
 
 
-/* ---- the child: becomes mm-local ---- */
+/* ---- a delivery's child: becomes mm-local ----
+   Everything that needs root's view or the name service is prepared by
+   mm-lspawn itself (prepare); the child is a vfork child, sharing
+   mm-lspawn's memory until it execs, so it only moves descriptors,
+   changes ids, enters the home directory and execs, with system calls
+   and nothing that allocates. A fork would copy mm-lspawn's page tables
+   for every delivery. */
 
-static int resultfd = 2 ;  /* 1 once the result pipe is in place */
-
-/* Before exec, errors go to mm-lspawn through the same pipe mm-local
-   would write to; the exit code says temporary or permanent. */
-static void child_fail (int code, char const *a, char const *b, char const *c) gccattr_noreturn ;
-static void child_fail (int code, char const *a, char const *b, char const *c)
+typedef struct plan_s plan ;
+struct plan_s
 {
-  stralloc sa = STRALLOC_ZERO ;
-  if (stralloc_cats(&sa, a) && (!b || stralloc_cats(&sa, b)) && (!c || stralloc_cats(&sa, c)) && stralloc_catb(&sa, "\n", 1))
-    allwrite(resultfd, sa.s, sa.len) ;
+  int fd ;                    /* the message, positioned after the queue header */
+  uid_t uid ;
+  gid_t gid, spool ;          /* spool: the mail spool group, kept as effective gid */
+  gid_t *groups ;             /* the user's supplementary groups */
+  int ngroups ;
+  char const *argv[14] ;
+  char const *envp[3] ;
+  mmuser u ;
+  stralloc prog, envhome, key ;
+  qfile q ;
+  char size[UINT64_FMT] ;
+} ;
+#define PLAN_ZERO { .fd = -1, .groups = 0, .ngroups = 0, .u = MMUSER_ZERO, .prog = STRALLOC_ZERO, .envhome = STRALLOC_ZERO, .key = STRALLOC_ZERO, .q = QFILE_ZERO }
+
+static void plan_free (plan *pl)
+{
+  if (pl->fd >= 0) close(pl->fd) ;
+  free(pl->groups) ;
+  users_free(&pl->u) ;
+  stralloc_free(&pl->prog) ;
+  stralloc_free(&pl->envhome) ;
+  stralloc_free(&pl->key) ;
+  qfile_free(&pl->q) ;
+}
+
+/* Errors before the exec go to mm-lspawn through the pipe mm-local
+   would write to; the exit code says temporary or permanent. Only
+   write(2): this runs in the vfork child. */
+static void child_fail (int code, char const *a, char const *b) gccattr_noreturn ;
+static void child_fail (int code, char const *a, char const *b)
+{
+  char const *e = errno ? strerror(errno) : 0 ;
+  if (write(1, a, strlen(a)) < 0) _exit(code) ;
+  if (b && write(1, b, strlen(b)) < 0) _exit(code) ;
+  if (e && code == EX_TEMPFAIL && (write(1, ": ", 2) < 0 || write(1, e, strlen(e)) < 0)) _exit(code) ;
+  if (write(1, "\n", 1) < 0) _exit(code) ;
   _exit(code) ;
 }
 
-static void child_tempsys (char const *what, char const *arg) gccattr_noreturn ;
-static void child_tempsys (char const *what, char const *arg)
+static void child (plan const *pl, int outfd) gccattr_noreturn ;
+static void child (plan const *pl, int outfd)
 {
-  stralloc sa = STRALLOC_ZERO ;
-  char const *e = strerror(errno) ;
-  if (!stralloc_cats(&sa, "4.3.0 ") || !stralloc_cats(&sa, what) || (arg && !stralloc_cats(&sa, arg))
-   || !stralloc_catb(&sa, ": ", 2) || !stralloc_cats(&sa, e) || !stralloc_0(&sa)) _exit(EX_TEMPFAIL) ;
-  child_fail(EX_TEMPFAIL, sa.s, 0, 0) ;
-}
-
-/* Switch to the user for good. In an install the mail spool group is
-   kept as effective and saved gid, so that mm-local can create and lock
-   /var/mail/USER; mm-local drops it before running anything of the
-   user's (mm-local(8)). */
-static void become (mmuser const *u)
-{
-  gid_t spool ;
-  struct group *gr ;
-  if (!install) return ;
-  if (!u->uid) child_fail(EX_NOPERM, "5.7.1 refusing to deliver as root", 0, 0) ;
-  errno = 0 ;
-  gr = getgrnam(MAIL_SPOOL_GROUP) ;
-  if (!gr && errno && errno != ENOENT && errno != ESRCH) child_tempsys("look up group ", MAIL_SPOOL_GROUP) ;
-  spool = gr ? gr->gr_gid : u->gid ;
-  if (initgroups(u->name.s, u->gid) < 0) child_tempsys("set groups for ", u->name.s) ;
-  if (setresgid(u->gid, spool, spool) < 0) child_tempsys("set gid for ", u->name.s) ;
-  if (setresuid(u->uid, u->uid, u->uid) < 0) child_tempsys("set uid for ", u->name.s) ;
-  if (!getuid() || !geteuid()) child_fail(EX_NOPERM, "5.7.1 refusing to deliver as root", 0, 0) ;
+  sigset_t none ;
+  struct sigaction dfl = { .sa_handler = SIG_DFL } ;
+  /* mm-lspawn's blocked signals and ignored SIGPIPE are not mm-local's */
+  sigemptyset(&none) ;
+  if (sigprocmask(SIG_SETMASK, &none, 0) < 0 || sigaction(SIGPIPE, &dfl, 0) < 0) _exit(EX_TEMPFAIL) ;
+  if (dup2(outfd, 1) < 0 || ndelay_off(1) < 0 || dup2(pl->fd, 0) < 0) _exit(EX_TEMPFAIL) ;
+  if (install)
+  {
+    /* for good: the mail spool group stays as effective and saved gid,
+       so that mm-local can create and lock /var/mail/USER; mm-local
+       drops it before running anything of the user's (mm-local(8)) */
+    errno = 0 ;
+    if (!pl->uid) child_fail(EX_NOPERM, "5.7.1 refusing to deliver as root", 0) ;
+    if (setgroups(pl->ngroups, pl->groups) < 0) child_fail(EX_TEMPFAIL, "4.3.0 set groups for ", pl->u.name.s) ;
+    if (setresgid(pl->gid, pl->spool, pl->spool) < 0) child_fail(EX_TEMPFAIL, "4.3.0 set gid for ", pl->u.name.s) ;
+    if (setresuid(pl->uid, pl->uid, pl->uid) < 0) child_fail(EX_TEMPFAIL, "4.3.0 set uid for ", pl->u.name.s) ;
+    errno = 0 ;
+    if (!getuid() || !geteuid()) child_fail(EX_NOPERM, "5.7.1 refusing to deliver as root", 0) ;
+  }
+  if (chdir(pl->u.home.s) < 0) child_fail(EX_TEMPFAIL, "4.3.0 enter home directory ", pl->u.home.s) ;
+  execve(pl->prog.s, (char *const *)pl->argv, (char *const *)pl->envp) ;
+  child_fail(EX_TEMPFAIL, "4.3.0 exec ", pl->prog.s) ;
 }
 
 /* The name of this delivery, the same every time it is tried: the
@@ -148,44 +180,48 @@ static char const *delivery_key (stralloc *sa, char const *msgkey, char const *c
   return sa->s ;
 }
 
-static void child (char const *const *f, int outfd)
+/* A delivery that cannot start: its result kind, with the text in why. */
+static char fail (stralloc *why, char kind, char const *a, char const *b, char const *c)
+{
+  if (!stralloc_cats(why, a) || (b && !stralloc_cats(why, b)) || (c && !stralloc_cats(why, c))) dienomem() ;
+  return kind ;
+}
+
+static char failsys (stralloc *why, char const *a, char const *b)
+{
+  char const *e = strerror(errno) ;
+  fail(why, 'Z', "4.3.0 ", a, b) ;
+  return fail(why, 'Z', ": ", e, 0) ;
+}
+
+/* Everything a delivery needs before its child starts. 0 when ready;
+   else the result for mm-send ('Z' or 'D') with its text in why. */
+static char prepare (char const *const *f, plan *pl, stralloc *why)
 {
   char path[sizeof "queue/mess/" + NUMBER_MAX] ;
   char hdr[MESS_HEADER_LEN] ;
-  char sizefmt[UINT64_FMT] ;
   uint64_t size ;
   struct stat st ;
-  qfile q = QFILE_ZERO ;
-  mmuser u = MMUSER_ZERO ;
   char const *name = f[F_USER] ;
   char const *host = 0 ;
   char const *key = 0 ;
-  stralloc keysa = STRALLOC_ZERO ;
-  stralloc prog = STRALLOC_ZERO, envhome = STRALLOC_ZERO ;
-  int fd, r ;
+  int r ;
 
-  selfpipe_finish() ;
-  sig_blocknone() ;
-  sig_restore(SIGPIPE) ;
-  if (fd_move(1, outfd) < 0) _exit(EX_TEMPFAIL) ;
-  resultfd = 1 ;
-
-  /* the message, opened while still privileged: the user cannot read the queue */
+  /* the message, opened as root: the user cannot read the queue */
   memcpy(path, "queue/mess/", 11) ;
   strcpy(path + 11, f[F_ID]) ;
-  fd = open2(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY) ;
-  if (fd < 0) child_tempsys("open ", path) ;
-  if (pread(fd, hdr, MESS_HEADER_LEN, 0) != MESS_HEADER_LEN || !qfile_header_scan(hdr, &size))
-    child_fail(EX_TEMPFAIL, "4.3.0 queue file ", path, " has a bad header") ;
-  if (fstat(fd, &st) < 0) child_tempsys("stat ", path) ;
-  if ((uint64_t)st.st_size < MESS_HEADER_LEN + size) child_fail(EX_TEMPFAIL, "4.3.0 queue file ", path, " is truncated") ;
-  if (qfile_read(fd, &q) > 0)
+  pl->fd = open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC) ;
+  if (pl->fd < 0) return failsys(why, "open ", path) ;
+  if (pread(pl->fd, hdr, MESS_HEADER_LEN, 0) != MESS_HEADER_LEN || !qfile_header_scan(hdr, &size))
+    return fail(why, 'Z', "4.3.0 queue file ", path, " has a bad header") ;
+  if (fstat(pl->fd, &st) < 0) return failsys(why, "stat ", path) ;
+  if ((uint64_t)st.st_size < MESS_HEADER_LEN + size) return fail(why, 'Z', "4.3.0 queue file ", path, " is truncated") ;
+  if (qfile_read(pl->fd, &pl->q) > 0)
   {
-    if (q.host != (size_t)-1) host = qfile_str(&q, q.host) ;
-    if (q.key != (size_t)-1) key = delivery_key(&keysa, qfile_str(&q, q.key), f) ;
+    if (pl->q.host != (size_t)-1) host = qfile_str(&pl->q, pl->q.host) ;
+    if (pl->q.key != (size_t)-1) key = delivery_key(&pl->key, qfile_str(&pl->q, pl->q.key), f) ;
   }
-  if (lseek(fd, MESS_HEADER_LEN, SEEK_SET) < 0) child_tempsys("seek in ", path) ;
-  if (fd_move(0, fd) < 0) child_tempsys("move descriptor", 0) ;
+  if (lseek(pl->fd, MESS_HEADER_LEN, SEEK_SET) < 0) return failsys(why, "seek in ", path) ;
 
   /* pipe and file targets run as the alias user, never as anyone else */
   if (f[F_TARGET][0])
@@ -200,44 +236,65 @@ static void child (char const *const *f, int outfd)
   if (f[F_TARGET][0] && !install)
   {
     /* a private instance: the alias user is the owner, at home in the instance */
-    u.uid = getuid() ; u.gid = getgid() ;
-    if (!stralloc_cats(&u.name, name) || !stralloc_0(&u.name)
-     || !stralloc_copy(&u.home, &home) || !stralloc_0(&u.home)) _exit(EX_TEMPFAIL) ;
+    pl->u.uid = getuid() ; pl->u.gid = getgid() ;
+    if (!stralloc_cats(&pl->u.name, name) || !stralloc_0(&pl->u.name)
+     || !stralloc_copy(&pl->u.home, &home) || !stralloc_0(&pl->u.home)) dienomem() ;
   }
   else
   {
-    r = users_lookup(name, &u) ;
-    if (r < 0) child_tempsys("look up user ", name) ;
+    r = users_lookup(name, &pl->u) ;
+    if (r < 0) return failsys(why, "look up user ", name) ;
     if (!r)
     {
-      if (f[F_TARGET][0]) child_fail(EX_TEMPFAIL, "4.3.5 alias user ", name, " does not exist") ;
-      child_fail(EX_NOUSER, "5.1.1 no such user ", name, 0) ;
+      if (f[F_TARGET][0]) return fail(why, 'Z', "4.3.5 alias user ", name, " does not exist") ;
+      return fail(why, 'D', "5.1.1 no such user ", name, 0) ;
     }
   }
-  become(&u) ;
-  if (chdir(u.home.s) < 0) child_tempsys("enter home directory ", u.home.s) ;
-
-  if (!stralloc_copy(&prog, &home) || !stralloc_cats(&prog, "/bin/mm-local") || !stralloc_0(&prog)
-   || !stralloc_cats(&envhome, "MM_HOME=") || !stralloc_cat(&envhome, &home) || !stralloc_0(&envhome)) _exit(EX_TEMPFAIL) ;
-  sizefmt[uint64_fmt(sizefmt, size)] = 0 ;
+  if (install)
   {
-    char const *envp[3] = { "PATH=/usr/bin:/bin", envhome.s, 0 } ;
-    char const *argv[14] ;
-    unsigned int n = 0 ;
-    argv[n++] = "mm-local" ;
-    argv[n++] = "-s" ; argv[n++] = sizefmt ;
-    if (host) { argv[n++] = "-h" ; argv[n++] = host ; }
-    if (key) { argv[n++] = "-k" ; argv[n++] = key ; }
-    argv[n++] = "--" ;
-    argv[n++] = u.name.s ;
-    argv[n++] = u.home.s ;
-    argv[n++] = f[F_RCPT] ;
-    argv[n++] = f[F_SENDER] ;
-    argv[n++] = f[F_TARGET] ;
-    argv[n] = 0 ;
-    execve(prog.s, (char *const *)argv, (char *const *)envp) ;
+    struct group *gr ;
+    int n = 32 ;
+    if (!pl->u.uid) return fail(why, 'D', "5.7.1 refusing to deliver as root", 0, 0) ;
+    pl->uid = pl->u.uid ;
+    pl->gid = pl->u.gid ;
+    errno = 0 ;
+    gr = getgrnam(MAIL_SPOOL_GROUP) ;
+    if (!gr && errno && errno != ENOENT && errno != ESRCH) return failsys(why, "look up group ", MAIL_SPOOL_GROUP) ;
+    pl->spool = gr ? gr->gr_gid : pl->gid ;
+    for (;;)
+    {
+      int want = n ;
+      gid_t *g = realloc(pl->groups, n * sizeof(gid_t)) ;
+      if (!g) dienomem() ;
+      pl->groups = g ;
+      if (getgrouplist(pl->u.name.s, pl->gid, pl->groups, &n) >= 0) break ;
+      if (n <= want) n = want * 2 ;
+      if (n > 65536) return fail(why, 'Z', "4.3.0 too many groups for ", pl->u.name.s, 0) ;
+    }
+    pl->ngroups = n ;
   }
-  child_tempsys("exec ", prog.s) ;
+
+  if (!stralloc_copy(&pl->prog, &home) || !stralloc_cats(&pl->prog, "/bin/mm-local") || !stralloc_0(&pl->prog)
+   || !stralloc_cats(&pl->envhome, "MM_HOME=") || !stralloc_cat(&pl->envhome, &home) || !stralloc_0(&pl->envhome)) dienomem() ;
+  pl->size[uint64_fmt(pl->size, size)] = 0 ;
+  pl->envp[0] = "PATH=/usr/bin:/bin" ;
+  pl->envp[1] = pl->envhome.s ;
+  pl->envp[2] = 0 ;
+  {
+    unsigned int n = 0 ;
+    pl->argv[n++] = "mm-local" ;
+    pl->argv[n++] = "-s" ; pl->argv[n++] = pl->size ;
+    if (host) { pl->argv[n++] = "-h" ; pl->argv[n++] = host ; }
+    if (key) { pl->argv[n++] = "-k" ; pl->argv[n++] = key ; }
+    pl->argv[n++] = "--" ;
+    pl->argv[n++] = pl->u.name.s ;
+    pl->argv[n++] = pl->u.home.s ;
+    pl->argv[n++] = f[F_RCPT] ;
+    pl->argv[n++] = f[F_SENDER] ;
+    pl->argv[n++] = f[F_TARGET] ;
+    pl->argv[n] = 0 ;
+  }
+  return 0 ;
 }
 
 
@@ -300,24 +357,35 @@ static void start (char const *const *f)
     if (tl) memcpy(d.target, f[F_TARGET], tl + 1) ;
     else { d.target[0] = 'u' ; memcpy(d.target + 1, f[F_USER], ul + 1) ; }
   }
-  if (pipenbcoe(p) < 0)
   {
-    free(d.target) ;
-    result_add(f[F_NUMBER], 'Z', "4.3.0 cannot create a pipe", 26) ;
-    return ;
-  }
-  d.pid = fork() ;
-  if (d.pid < 0)
-  {
-    close(p[0]) ; close(p[1]) ;
-    free(d.target) ;
-    result_add(f[F_NUMBER], 'Z', "4.3.0 cannot fork", 17) ;
-    return ;
-  }
-  if (!d.pid)
-  {
-    if (ndelay_off(p[1]) < 0) _exit(EX_TEMPFAIL) ;
-    child(f, p[1]) ;
+    plan pl = PLAN_ZERO ;
+    stralloc why = STRALLOC_ZERO ;
+    char kind = prepare(f, &pl, &why) ;
+    if (!kind && pipenbcoe(p) < 0)
+    {
+      kind = 'Z' ;
+      if (!stralloc_cats(&why, "4.3.0 cannot create a pipe")) dienomem() ;
+    }
+    if (!kind)
+    {
+      d.pid = vfork() ;
+      if (!d.pid) child(&pl, p[1]) ;
+      if (d.pid < 0)
+      {
+        close(p[0]) ; close(p[1]) ;
+        kind = 'Z' ;
+        if (!stralloc_cats(&why, "4.3.0 cannot fork")) dienomem() ;
+      }
+    }
+    plan_free(&pl) ;
+    if (kind)
+    {
+      free(d.target) ;
+      result_add(f[F_NUMBER], kind, why.s, why.len) ;
+      stralloc_free(&why) ;
+      return ;
+    }
+    stralloc_free(&why) ;
   }
   close(p[1]) ;
   d.fd = p[0] ;
