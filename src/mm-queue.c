@@ -262,6 +262,17 @@ int main (int argc, char const *const *argv)
   fsync_dir("mess") ;
   linked = 0 ;
   alarm(0) ;
+  /* the id is the news of the commit: a caller that has it need not
+     wait for the rest */
+  if (idfd >= 0)
+  {
+    char line[32] ;
+    size_t n = strlen(messname + 5) ;
+    memcpy(line, messname + 5, n) ;
+    line[n++] = '\n' ;
+    if (allwrite(idfd, line, n) < n) { }
+    close(idfd) ;
+  }
 
   /* S5: the rest only speeds things up; a crash here loses nothing */
   {
@@ -273,14 +284,5 @@ int main (int argc, char const *const *argv)
   }
   unlink(tmpname) ;
   trigger_pull(TRIGGER_NEW) ;
-  if (idfd >= 0)
-  {
-    char line[32] ;
-    size_t n = strlen(messname + 5) ;
-    memcpy(line, messname + 5, n) ;
-    line[n++] = '\n' ;
-    if (allwrite(idfd, line, n) < n) { }
-    close(idfd) ;
-  }
   return 0 ;
 }

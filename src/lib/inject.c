@@ -526,7 +526,10 @@ void inject (inject_options const *o, unsigned int argc, char const *const *argv
       if (!genalloc_append(char const *, &list, &r)) die_nomem() ;
     }
     queue_started = 0 ;
-    code = qspawn_finish(&queue, opt_q ? "q" : "", sender.s, genalloc_s(char const *, &list), genalloc_len(char const *, &list), 0) ;
+    code = qspawn_finish_early(&queue, opt_q ? "q" : "", sender.s, genalloc_s(char const *, &list), genalloc_len(char const *, &list)) ;
+    /* committed: mm-queue's warnings after that (a todo/ link) are not
+       the caller's business, and waiting for them costs a process exit */
+    if (!code) _exit(0) ;
     queue_report(code) ;
   }
   _exit(0) ;  /* queue_report exits: not reached */

@@ -72,12 +72,16 @@ int qspawn_finish (qspawn *q, char const *flags, char const *sender, char const 
   return qspawn_finish_host(q, flags, 0, sender, rcpts, n, id) ;
 }
 
-int qspawn_finish_host (qspawn *q, char const *flags, char const *host, char const *sender, char const *const *rcpts, unsigned int n, char *id)
+/* The envelope, then mm-queue's id line: a whole one ("ID\n") means
+   committed. With early, a commit returns 0 at once. */
+static int finish (qspawn *q, char const *flags, char const *host, char const *sender, char const *const *rcpts, unsigned int n, char *id, int early)
 {
   stralloc env = STRALLOC_ZERO ;
   int ok = buffer_flush(&q->mess) ;
   unsigned int i ;
   int code ;
+  char buf[32] ;
+  size_t r, j = 0 ;
   close(q->messfd) ;
   if (flags && *flags && (!stralloc_catb(&env, "O", 1) || !stralloc_cats(&env, flags) || !stralloc_0(&env))) ok = 0 ;
   if (host && *host && (!stralloc_catb(&env, "H", 1) || !stralloc_cats(&env, host) || !stralloc_0(&env))) ok = 0 ;
@@ -88,18 +92,28 @@ int qspawn_finish_host (qspawn *q, char const *flags, char const *host, char con
   if (ok && allwrite(q->envfd, env.s, env.len) < env.len) ok = 0 ;
   stralloc_free(&env) ;
   close(q->envfd) ;
+  r = allread(q->idfd, buf, sizeof buf - 1) ;
+  while (j < r && buf[j] >= '0' && buf[j] <= '9' && j < 21) j++ ;
   if (id)
   {
-    char buf[32] ;
-    size_t r = allread(q->idfd, buf, sizeof buf - 1) ;
-    size_t j = 0 ;
-    while (j < r && buf[j] >= '0' && buf[j] <= '9' && j < 21) { id[j] = buf[j] ; j++ ; }
+    memcpy(id, buf, j) ;
     id[j] = 0 ;
   }
   close(q->idfd) ;
+  if (early && ok && j && j < r && buf[j] == '\n') return 0 ;
   code = waitcode(q->pid) ;
   if (!ok && !code) code = EX_TEMPFAIL ;  /* cannot happen: mm-queue saw a short envelope */
   return code ;
+}
+
+int qspawn_finish_host (qspawn *q, char const *flags, char const *host, char const *sender, char const *const *rcpts, unsigned int n, char *id)
+{
+  return finish(q, flags, host, sender, rcpts, n, id, 0) ;
+}
+
+int qspawn_finish_early (qspawn *q, char const *flags, char const *sender, char const *const *rcpts, unsigned int n)
+{
+  return finish(q, flags, 0, sender, rcpts, n, 0, 1) ;
 }
 
 void qspawn_abort (qspawn *q)

@@ -27,6 +27,11 @@ extern int qspawn_finish (qspawn *q, char const *flags, char const *sender, char
 /* The same, recording host (where the message came from: RECEIVED_HOST
    for pipes) in the envelope when it is not NULL. */
 extern int qspawn_finish_host (qspawn *q, char const *flags, char const *host, char const *sender, char const *const *rcpts, unsigned int n, char *id) ;
+/* The same (without host and id), for a caller that exits as soon as
+   it knows: 0 as soon as mm-queue reports the commit, which it does
+   before linking todo/ID and pulling the trigger; mm-queue finishes
+   those on its own. */
+extern int qspawn_finish_early (qspawn *q, char const *flags, char const *sender, char const *const *rcpts, unsigned int n) ;
 /* Give up without committing: mm-queue sees no envelope, removes what
    it wrote and exits. */
 extern void qspawn_abort (qspawn *q) ;
