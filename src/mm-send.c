@@ -150,6 +150,7 @@ static int stopping = 0 ;
 static int queuerun = 0 ;
 static uint64_t now = 0 ;
 static genalloc unlinks = GENALLOC_ZERO ;  /* uint64_t ids to remove, fsync batched */
+static int unlinks_sync = 0 ;  /* one of them sent a report: its removal must be durable */
 static buffer lsout ;
 static char lsoutbuf[8192] ;
 static stralloc lsin = STRALLOC_ZERO ;
@@ -360,7 +361,10 @@ static void messpath (char *path, uint64_t id)
 }
 
 /* Finished messages leave the queue together: one directory fsync for
-   all the unlinks of a loop turn. */
+   all the unlinks of a loop turn, and none when no report was sent for
+   them. Every "d" record is on disk before a message is finished, so a
+   message whose removal a crash undoes comes back with nothing left to
+   do and is removed again; one that bounced would bounce twice. */
 static void flush_unlinks (void)
 {
   size_t n = genalloc_len(uint64_t, &unlinks) ;
@@ -373,9 +377,13 @@ static void flush_unlinks (void)
     messpath(path, ids[i]) ;
     if (unlink(path) < 0 && errno != ENOENT) logl("warning: unable to unlink ", path, ": ", strerror(errno)) ;
   }
-  dfd = open("queue/mess", O_RDONLY | O_DIRECTORY | O_CLOEXEC) ;
-  if (dfd < 0 || fsync(dfd) < 0) logl("warning: unable to fsync queue/mess: ", strerror(errno)) ;
-  if (dfd >= 0) close(dfd) ;
+  if (unlinks_sync)
+  {
+    dfd = open("queue/mess", O_RDONLY | O_DIRECTORY | O_CLOEXEC) ;
+    if (dfd < 0 || fsync(dfd) < 0) logl("warning: unable to fsync queue/mess: ", strerror(errno)) ;
+    if (dfd >= 0) close(dfd) ;
+    unlinks_sync = 0 ;
+  }
   for (size_t i = 0 ; i < n ; i++) logl("end msg ", u64(ids[i])) ;
   genalloc_setlen(uint64_t, &unlinks, 0) ;
 }
@@ -595,6 +603,7 @@ static void job_settle (job *j, msg *m)
     {
       if (*qfile_str(&j->q, j->q.sender) || !qfile_hasflag(&j->q, '2')) send_report(j, 1) ;
       else logl("msg ", u64(j->id), ": double bounce failed, dropped") ;
+      unlinks_sync = 1 ;
     }
     if (!genalloc_append(uint64_t, &unlinks, &j->id)) dienomem() ;
     m->due = (uint64_t)-1 ;

@@ -14,11 +14,15 @@ entry=$(awk -F: -v u="$(id -u)" '$3 == u { print; exit }' /etc/passwd)
 [ -n "$entry" ] || bail "the test needs the caller in /etc/passwd"
 login=${entry%%:*}
 gecos=$(printf '%s\n' "$entry" | cut -d: -f5 | cut -d, -f1)
-only_id() { queue_ids | tail -n 1; }
+# the id of the message queued since the last snapshot (ids are inode
+# numbers: a new one need not be the largest)
+snap() { before=$(queue_ids); }
+new_id() { comm -13 <(printf '%s\n' "$before" | sort) <(queue_ids | sort) | head -n 1; }
+snap
 
 printf 'Subject: who\n\nhi\n' | sendmail -odq alice@localhost
 is "$?" 0 "sendmail without -f exits 0"
-id=$(only_id)
+id=$(new_id)
 is "$(grep -a '^f' "$MM_HOME/queue/mess/$id" | tail -n 1)" "f$login@$DD" "the envelope sender is the login name from /etc/passwd at the default domain"
 if [ -n "$gecos" ]; then
   ok 'grep -aqF "From: $gecos <$login@$DD>" "$MM_HOME/queue/mess/$id"' "From carries the gecos full name"
@@ -34,9 +38,10 @@ is "$(queue_count)" 2 "the message is in the queue"
 mv "$T/mm-inject" "$MM_HOME/bin/mm-inject"
 
 # mm-inject itself, as a program
+snap
 printf 'Subject: direct\n\nhi\n' | "$MM_HOME/bin/mm-inject" -q -F 'Direct Caller' carol@localhost
 is "$?" 0 "mm-inject run directly exits 0"
-id=$(only_id)
+id=$(new_id)
 ok 'grep -aqF "From: Direct Caller <$login@$DD>" "$MM_HOME/queue/mess/$id"' "mm-inject completes the header the same way (-F)"
 ok 'grep -aq "^Message-ID: <" "$MM_HOME/queue/mess/$id"' "mm-inject adds a Message-ID"
 
@@ -53,9 +58,10 @@ if is_root; then
   awk -F: -v u=$ghost '$3 == u { found = 1 } END { exit !found }' /etc/passwd && bail "uid $ghost is in /etc/passwd"
   chmod -R a+rwX "$MM_HOME"
   as_ghost() { setpriv --reuid=$ghost --regid=$ghost --clear-groups env -i PATH=/usr/bin:/bin MM_HOME="$MM_HOME" "$@"; }
+  snap
   printf 'Subject: ghost\n\nboo\n' | as_ghost LOGNAME=casper "$MM_HOME/bin/sendmail" -odq alice@localhost
   is "$?" 0 "a caller with no passwd entry may send"
-  id=$(only_id)
+  id=$(new_id)
   is "$(grep -a '^f' "$MM_HOME/queue/mess/$id" | tail -n 1)" "fcasper@$DD" "named by \$LOGNAME"
   out=$(printf 'Subject: ghost\n\nboo\n' | as_ghost "$MM_HOME/bin/sendmail" -odq alice@localhost 2>&1)
   is "$?" 67 "without \$LOGNAME and \$USER it is refused with 67: $out"
