@@ -28,9 +28,11 @@ like "$out" 'carol@remote\.example' "a recipient"
 like "$out" 'dan@remote2\.example' "the other recipient"
 like "$out" '[Cc]onnection' "the state of the remote one (waiting for a connection)"
 like "$out" '[Hh]eld|[Hh]old' "the state of the held one"
-is "$(sendmail -bp 2>&1)" "$out" "sendmail -bp prints the same"
+# the same listing, but for the ages, which may tick between two runs
+noage() { sed -E 's/^([0-9]+) +[0-9][0-9smhd]* /\1 AGE /' ; }
+is "$(sendmail -bp 2>&1 | noage)" "$(printf '%s\n' "$out" | noage)" "sendmail -bp prints the same"
 ln -s "$MM_HOME/bin/sendmail" "$T/mailq"
-is "$("$T/mailq" 2>&1)" "$out" "any link named mailq prints the same"
+is "$("$T/mailq" 2>&1 | noage)" "$(printf '%s\n' "$out" | noage)" "any link named mailq prints the same"
 
 # another user may not remove the owner's messages
 if is_root; then
