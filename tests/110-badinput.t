@@ -4,7 +4,7 @@
 # home at all. Each gets a clear one-line error and a sysexits code, and
 # nothing is queued. Missing control files fall back to their defaults.
 . "$(dirname "$0")/lib.sh"
-plan 63
+plan 66
 
 inst_new
 # no queue runner: whatever got queued stays visible
@@ -64,6 +64,17 @@ out=$(printf 'Subject: x\n\nbody\n' | MM_HOME=$T/nowhere "$MM_HOME/bin/sendmail"
 ok "[[ $st =~ ^(75|78)\$ ]]" "MM_HOME pointing nowhere: exit $st (want 75 or 78)"
 is "$(printf '%s\n' "$out" | grep -c .)" 1 "one line: $out"
 ok '! test -e "$T/nowhere"' "nothing is created there"
+
+# a control file that is there but cannot be read is a temporary error,
+# not a silent default (a directory in its place: root reads any file)
+mv "$MM_HOME/control/defaultdomain" "$T/defaultdomain.saved"
+mkdir "$MM_HOME/control/defaultdomain"
+before=$(queue_count)
+out=$(printf 'Subject: x\n\nbody\n' | sendmail alice@localhost 2>&1)
+is "$?" 75 "an unreadable control/defaultdomain: exit 75"
+like "$out" 'read control/defaultdomain' "the error names the file: $out"
+is "$(queue_count)" "$before" "nothing is queued"
+rmdir "$MM_HOME/control/defaultdomain" && mv "$T/defaultdomain.saved" "$MM_HOME/control/defaultdomain"
 
 # missing control files: defaults (localhost and the host name are local)
 rm -f "$MM_HOME/control/me" "$MM_HOME/control/defaultdomain" "$MM_HOME/control/locals" "$MM_HOME/control/aliases"

@@ -115,28 +115,50 @@ int duration_scan (char const *s, unsigned long *secs)
   return 1 ;
 }
 
+static stralloc me = STRALLOC_ZERO ;
+static stralloc dd = STRALLOC_ZERO ;
+
+/* control/me, read once; -1 when it exists but cannot be read */
+static int load_me (void)
+{
+  int r ;
+  if (me.s) return 0 ;
+  r = control_readline(&me, "control/me", 0) ;
+  if (r > 0 && me.len) return 0 ;
+  {
+    /* the host name, also when control/me is unreadable: the error is
+       for control_names_load to report */
+    int e = errno ;
+    me.len = 0 ;
+    if (sagethostname(&me) < 0 || !stralloc_0(&me)) stralloc_free(&me) ;
+    errno = e ;
+  }
+  return r < 0 ? -1 : 0 ;
+}
+
+static int load_defaultdomain (void)
+{
+  if (dd.s) return 0 ;
+  return control_readline(&dd, "control/defaultdomain", 0) < 0 ? -1 : 0 ;
+}
+
+int control_names_load (char const **failed)
+{
+  if (load_me() < 0) { *failed = "control/me" ; return -1 ; }
+  if (load_defaultdomain() < 0) { *failed = "control/defaultdomain" ; return -1 ; }
+  return 0 ;
+}
+
 char const *control_me (void)
 {
-  static stralloc me = STRALLOC_ZERO ;
-  if (!me.s)
-  {
-    if (control_readline(&me, "control/me", 0) <= 0 || !me.len)
-    {
-      me.len = 0 ;
-      if (sagethostname(&me) < 0 || !stralloc_0(&me)) return "localhost" ;
-    }
-  }
-  return me.s ;
+  load_me() ;
+  return me.s ? me.s : "localhost" ;
 }
 
 char const *control_defaultdomain (void)
 {
-  static stralloc dd = STRALLOC_ZERO ;
-  if (!dd.s)
-  {
-    if (control_readline(&dd, "control/defaultdomain", 0) <= 0 || !dd.len) return control_me() ;
-  }
-  return dd.len ? dd.s : control_me() ;
+  load_defaultdomain() ;
+  return dd.s && dd.len ? dd.s : control_me() ;
 }
 
 int control_islocal (char const *domain, size_t len)

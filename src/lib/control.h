@@ -24,6 +24,10 @@ extern int control_readulong (unsigned long *u, char const *file, unsigned long 
    into seconds; 0 on a malformed string. */
 extern int duration_scan (char const *s, unsigned long *secs) ;
 
+/* Reads control/me and control/defaultdomain once for control_me and
+   control_defaultdomain, which fall back silently; -1 with errno set and
+   *failed naming the file when one exists but cannot be read. */
+extern int control_names_load (char const **failed) ;
 /* control/me, or the system host name. */
 extern char const *control_me (void) ;
 /* control/defaultdomain, or control_me(). */

@@ -228,13 +228,6 @@ static void gecosname (stralloc *sa, struct passwd const *pw)
   if (!stralloc_0(sa)) die_nomem() ;
 }
 
-static void checkcontrol (char const *file)
-{
-  stralloc sa = STRALLOC_ZERO ;
-  if (control_readline(&sa, file, 0) < 0) die_tempsys("read ", file) ;
-  stralloc_free(&sa) ;
-}
-
 /* mm-queue's stderr goes to a pipe: its reason for refusing a message
    becomes our one-line error instead of a second line. It writes at
    most a line or two, well within the pipe's buffer. */
@@ -488,8 +481,10 @@ void inject (inject_options const *o, unsigned int argc, char const *const *argv
      nothing */
   queue_start() ;
 
-  checkcontrol("control/me") ;
-  checkcontrol("control/defaultdomain") ;
+  {
+    char const *failed ;
+    if (control_names_load(&failed) < 0) die_tempsys("read ", failed) ;
+  }
   me = control_me() ;
   dd = control_defaultdomain() ;
 
