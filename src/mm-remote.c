@@ -107,6 +107,7 @@ struct job_s
   uint64_t wiresize ;    /* bytes with CRLF line ends */
   int eightbit, utf8 ;
   int mailfailed ;       /* MAIL got no 2xx: every recipient gets its reply */
+  uint64_t mailseq ;     /* its MAIL was the connection's mailseq-th */
   char mailresult ;
   size_t mailtext ;
   unsigned int naccepted ;
@@ -779,6 +780,13 @@ static void expect_pop (void)
 static job *sending = 0 ;    /* its commands are going out (without PIPELINING, one by one) */
 static job *datajob = 0 ;    /* its data is going out */
 static job *await354 = 0 ;   /* DATA sent, 354 not yet seen: nothing may follow */
+/* The commands queued so far may leave the server inside a mail
+   transaction: the last MAIL's transaction has not been closed by an end
+   of data, or its BDAT LAST has no 2xx yet. The next MAIL is then
+   preceded by RSET (RFC 5321 4.1.1.5), so that a refused or unanswered
+   transaction can never lend its envelope to the next message. */
+static int txnopen = 0 ;
+static uint64_t mailsqueued = 0 ;   /* MAIL commands queued on this connection */
 
 static int has8bit (char const *s, size_t n)
 {
@@ -916,6 +924,13 @@ static int stream (job *j, size_t max, int stuff)
 static void mail_command (job *j)
 {
   char fmt[UINT64_FMT] ;
+  if (txnopen)
+  {
+    out_puts("RSET\r\n") ;
+    expect_push(E_RSET, 0, 0) ;
+  }
+  txnopen = 1 ;
+  j->mailseq = ++mailsqueued ;
   out_puts("MAIL FROM:<") ;
   out_put(j->xsender.s, j->xsender.len) ;
   out_puts(">") ;
@@ -960,7 +975,9 @@ static void produce (void)
     {
       job *j = datajob ;
       if (!stream(j, OUT_LOW, !chunking)) continue ;
-      if (!chunking) out_puts(".\r\n") ;
+      /* RFC 5321 4.1.1.4: the end of data clears the transaction,
+         whatever its reply */
+      if (!chunking) { out_puts(".\r\n") ; if (j->mailseq == mailsqueued) txnopen = 0 ; }
       j->termend = outqueued ;
       expect_push(chunking ? E_BDAT : E_DATAEND, j, 0) ;
       datajob = 0 ;
@@ -993,7 +1010,7 @@ static void produce (void)
           out_puts("RCPT TO:<") ; out_puts(j->sa.s + JOB_RCPT(j, j->stage - 1)->addr) ; out_puts(">\r\n") ;
           expect_push(E_RCPT, j, j->stage - 1) ;
         }
-        else if (!j->naccepted) { out_puts("RSET\r\n") ; expect_push(E_RSET, j, 0) ; sending = 0 ; continue ; }
+        else if (!j->naccepted) { sending = 0 ; job_done(j) ; continue ; }  /* the next MAIL resets */
         else { data_command(j) ; sending = 0 ; }
         j->stage++ ;
         continue ;
@@ -1031,67 +1048,101 @@ static void job_done (job *j)
   job_report(j) ;
 }
 
-/* One reply, matched with the oldest command. 1 ok, 0 junk (unexpected). */
+/* A reply that does not fit the state the client knows the server to be
+   in: the server sees another transaction than the client does, so
+   nothing more may go over this connection. */
+#define REPLY_JUNK 0
+#define REPLY_OK 1
+#define REPLY_OUTOFSEQ (-1)
+static char const *outofseq = "" ;
+
+static int reply_mail (job *j)
+{
+  if (rep.code / 100 == 2) return REPLY_OK ;
+  /* 503 to MAIL: the server thinks a transaction is open */
+  if (rep.code == 503) { outofseq = "503 to MAIL" ; return REPLY_OUTOFSEQ ; }
+  /* without PIPELINING, produce() ends the job */
+  j->mailfailed = 1 ;
+  job_setall(j, resultof(rep.code), said()) ;
+  return REPLY_OK ;
+}
+
+static int reply_rcpt (job *j, size_t i)
+{
+  if (j->mailfailed)
+  {
+    /* its result is MAIL's; a server that takes a recipient without a
+       sender holds an envelope the client does not know of */
+    if (rep.code / 100 == 2) { outofseq = "RCPT accepted after a refused MAIL" ; return REPLY_OUTOFSEQ ; }
+    return REPLY_OK ;
+  }
+  if (rep.code / 100 == 2) { JOB_RCPT(j, i)->accepted = 1 ; j->naccepted++ ; }
+  else rcpt_set(j, i, resultof(rep.code), said()) ;
+  return REPLY_OK ;
+}
+
+static int reply_data (job *j)
+{
+  await354 = 0 ;
+  if (rep.code == 354)
+  {
+    /* no data ever goes out for a transaction whose MAIL was refused */
+    if (j->mailfailed) { outofseq = "354 to DATA after a refused MAIL" ; return REPLY_OUTOFSEQ ; }
+    /* RFC 2920 3.1: even with no recipient accepted, a 354 must be
+       followed by the end of data; it then carries nothing */
+    if (!j->naccepted) { j->part = 2 ; j->bol = 1 ; }
+    datajob = j ;
+    return REPLY_OK ;
+  }
+  /* the transaction stays open on the server: txnopen makes the next
+     MAIL go after a RSET */
+  if (!j->mailfailed) job_setall(j, resultof(rep.code), said()) ;
+  job_done(j) ;
+  return REPLY_OK ;
+}
+
+static int reply_dataend (job *j, int bdat)
+{
+  if (j->mailfailed)
+  {
+    if (rep.code / 100 == 2) { outofseq = "data accepted after a refused MAIL" ; return REPLY_OUTOFSEQ ; }
+  }
+  else if (j->naccepted)
+  {
+    char res = resultof(rep.code) ;
+    char const *text = said() ;
+    for (size_t i = 0 ; i < JOB_NRCPTS(j) ; i++)
+      if (JOB_RCPT(j, i)->accepted) rcpt_set(j, i, res, text) ;
+  }
+  /* a BDAT LAST that got its 2xx before another MAIL went out leaves the
+     server outside a transaction */
+  if (bdat && rep.code / 100 == 2 && j->mailseq == mailsqueued) txnopen = 0 ;
+  job_setall(j, 'Z', "4.3.0 no recipient was accepted") ;
+  job_done(j) ;
+  return REPLY_OK ;
+}
+
+/* One reply, matched with the oldest command: REPLY_OK, REPLY_JUNK (no
+   command waits for it) or REPLY_OUTOFSEQ (outofseq says why). */
 static int handle_reply (void)
 {
-  expect *e = expect_first() ;
-  job *j ;
-  if (!e) return 0 ;
-  j = e->j ;
-  switch (e->kind)
+  expect e ;
+  if (!nexpect()) return REPLY_JUNK ;
+  e = *expect_first() ;
+  expect_pop() ;
+  switch (e.kind)
   {
-    case E_MAIL :
-      expect_pop() ;
-      if (rep.code / 100 != 2)
-      {
-        /* without PIPELINING, produce() ends the job */
-        j->mailfailed = 1 ;
-        job_setall(j, resultof(rep.code), said()) ;
-      }
-      break ;
-    case E_RCPT :
-    {
-      size_t i = e->rcpt ;
-      expect_pop() ;
-      if (j->mailfailed) break ;   /* its result is MAIL's */
-      if (rep.code / 100 == 2) { JOB_RCPT(j, i)->accepted = 1 ; j->naccepted++ ; }
-      else rcpt_set(j, i, resultof(rep.code), said()) ;
-      break ;
-    }
+    case E_MAIL : return reply_mail(e.j) ;
+    case E_RCPT : return reply_rcpt(e.j, e.rcpt) ;
     case E_RSET :
-      expect_pop() ;
-      job_done(j) ;
-      break ;
-    case E_DATA :
-      expect_pop() ;
-      await354 = 0 ;
-      if (rep.code == 354)
-      {
-        /* RFC 2920 3.1: even with no recipient accepted, a 354 must be
-           followed by the end of data; it then carries nothing */
-        if (j->mailfailed || !j->naccepted) { j->part = 2 ; j->bol = 1 ; }
-        datajob = j ;
-        break ;
-      }
-      if (!j->mailfailed) job_setall(j, resultof(rep.code), said()) ;
-      job_done(j) ;
-      break ;
-    case E_DATAEND :
-    case E_BDAT :
-      expect_pop() ;
-      if (!j->mailfailed && j->naccepted)
-      {
-        char res = resultof(rep.code) ;
-        char const *text = said() ;
-        for (size_t i = 0 ; i < JOB_NRCPTS(j) ; i++)
-          if (JOB_RCPT(j, i)->accepted) rcpt_set(j, i, res, text) ;
-      }
-      job_setall(j, 'Z', "4.3.0 no recipient was accepted") ;
-      job_done(j) ;
-      break ;
-    default : return 0 ;
+      if (rep.code / 100 == 2) return REPLY_OK ;
+      outofseq = "RSET refused" ;
+      return REPLY_OUTOFSEQ ;
+    case E_DATA : return reply_data(e.j) ;
+    case E_DATAEND : return reply_dataend(e.j, 0) ;
+    case E_BDAT : return reply_dataend(e.j, 1) ;
+    default : return REPLY_JUNK ;
   }
-  return 1 ;
 }
 
 /* The connection broke: the jobs in flight get their results. */
@@ -1122,6 +1173,8 @@ static void fail_inflight (char const *why)
 /* Send everything over the open connection until mm-send is done. */
 static int session (void)
 {
+  txnopen = 0 ;
+  mailsqueued = 0 ;
   for (;;)
   {
     iopause_fd x[2] ;
@@ -1179,7 +1232,16 @@ static int session (void)
       }
       tain_copynow(&lastio) ;
       while ((r = reply_take()) > 0)
-        if (!handle_reply())
+      {
+        int h = handle_reply() ;
+        if (h == REPLY_OUTOFSEQ)
+        {
+          setconnerr3("4.5.0 protocol error: a reply out of sequence from ", peer.s, "") ;
+          logline("error: a reply out of sequence (", outofseq, "): ", rep.text.s) ;
+          fail_inflight(connerr) ;
+          return SESSION_FAILED ;
+        }
+        if (h == REPLY_JUNK)
         {
           /* RFC 5321 3.8: a server may say 421 and close when it wants */
           if (rep.code == 421 && !nexpect() && !jobq_len(&inflight))
@@ -1193,6 +1255,7 @@ static int session (void)
           fail_inflight(connerr) ;
           return SESSION_FAILED ;
         }
+      }
       if (r < 0)
       {
         setconnerr("4.5.0 protocol error: the server sent junk: ", peer.s) ;
