@@ -71,6 +71,8 @@ static int literal_valid (char const *s, size_t len)
   char buf[LITERAL_MAX + 1] ;
   unsigned char bin[16] ;
   if (len < 2 || len - 2 > LITERAL_MAX || s[0] != '[' || s[len-1] != ']') return 0 ;
+  /* inet_pton stops at a NUL: "[192.0.2.1\0junk]" must not pass */
+  if (memchr(s + 1, 0, len - 2)) return 0 ;
   memcpy(buf, s + 1, len - 2) ;
   buf[len-2] = 0 ;
   if (!strncasecmp(buf, "IPv6:", 5)) return inet_pton(AF_INET6, buf + 5, bin) == 1 ;
@@ -114,6 +116,26 @@ int address_valid (char const *s, size_t len, char const **why)
   return 1 ;
 }
 
+/* RFC 5321 4.1.2: a quoted local part that needs no quotes is the same
+   mailbox as its dot-string ("alice" is alice): give the plain form, so
+   that the queue, the alias lookup and the users see one name. s holds
+   a valid quoted local part of at bytes; returns the new length of the
+   local part, written in place. */
+static size_t local_unquote (char *s, size_t at)
+{
+  char plain[LOCALPART_MAX] ;
+  size_t n = 0 ;
+  for (size_t i = 1 ; i + 1 < at ; i++)
+  {
+    if (s[i] == '\\') i++ ;
+    plain[n++] = s[i] ;
+  }
+  if (!dotstring_valid(plain, n)) return at ;
+  memcpy(s, plain, n) ;
+  memmove(s + n, s + at, strlen(s + at) + 1) ;
+  return n ;
+}
+
 static int isspace_ (char c)
 {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n' ;
@@ -153,6 +175,14 @@ int address_parse (stralloc *sa, char const *s, size_t len, char const *qualify,
     if (!stralloc_catb(sa, "@", 1) || !stralloc_cats(sa, qualify)) goto nomem ;
   }
   if (!address_valid(sa->s + base, sa->len - base, why)) { sa->len = base ; return 0 ; }
+  if (sa->s[base] == '"')
+  {
+    size_t n ;
+    if (!stralloc_0(sa)) goto nomem ;
+    n = local_unquote(sa->s + base, at) ;
+    sa->len -= at - n + 1 ;
+    at = n ;
+  }
   for (size_t i = base + at + 1 ; i < sa->len ; i++)
     if (sa->s[i] >= 'A' && sa->s[i] <= 'Z') sa->s[i] += 'a' - 'A' ;
   if (!stralloc_0(sa)) goto nomem ;

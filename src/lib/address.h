@@ -23,7 +23,8 @@ extern int address_valid (char const *s, size_t len, char const **why) ;
    lowercased). Empty path "<>" gives "". Bare local parts are qualified
    with qualify when it is not NULL. 1 ok, 0 invalid (*why set).
    sa is overwritten, not appended to; sa->len does not count the NUL.
-   The local part is kept as given (case, quotes). */
+   The local part keeps its case; quotes it does not need are removed
+   ("alice"@x gives alice@x, "john doe"@x stays quoted). */
 extern int address_parse (stralloc *sa, char const *s, size_t len, char const *qualify, char const **why) ;
 
 #endif

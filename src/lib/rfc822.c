@@ -162,8 +162,10 @@ static int addrspec (parse *p, size_t a, size_t b)
   {
     if (i >= b || !isword(TOK(p, i).type)) return 0 ;
     if (TOK(p, i).type == 'q') quoted = 1 ;
-    if (!stralloc_catb(&p->local, TOKVAL(p, i), TOK(p, i).vallen)) return -1 ;
+    /* an empty quoted string "" may have no value stored at all */
+    if (TOK(p, i).vallen && !stralloc_catb(&p->local, TOKVAL(p, i), TOK(p, i).vallen)) return -1 ;
     i++ ;
+
     if (i >= b || TOK(p, i).type != '.') break ;
     if (!stralloc_catb(&p->local, ".", 1)) return -1 ;
     i++ ;

@@ -104,6 +104,16 @@ int main (void)
   invalid("x@[192.0.2.256]", "bad domain") ;
   invalid("x@[IPv6:2001:db8::g]", "bad domain") ;
   invalid("x@[192.0.2.1", "bad domain") ;
+  {
+    /* inet_pton stops at a NUL: what follows it must still count */
+    static char const lit4[] = "x@[192.0.2.1\0junk]" ;
+    static char const lit6[] = "x@[IPv6:::1\0]" ;
+    char const *why = 0 ;
+    ok(!address_valid(lit4, sizeof lit4 - 1, &why) && why && !strcmp(why, "bad domain"), "invalid", "NUL inside an IPv4 literal") ;
+    why = 0 ;
+    ok(!address_valid(lit6, sizeof lit6 - 1, &why) && why && !strcmp(why, "bad domain"), "invalid", "NUL inside an IPv6 literal") ;
+    ok(!address_valid("a\0b@example.org", 15, 0), "invalid", "NUL in the local part") ;
+  }
 
   /* RFC 5321 limits: local part 64, label 63, path 254 */
   memset(buf, 'a', 64) ; strcpy(buf + 64, "@example.org") ;
@@ -143,6 +153,16 @@ int main (void)
   parses("\"john doe\"@example.org", 0, "\"john doe\"@example.org") ;
   parses("<\"a@b\"@example.org>", "x", "\"a@b\"@example.org") ;
   parses("x@[IPv6:2001:DB8::1]", 0, "x@[ipv6:2001:db8::1]") ;
+  /* quotes that are not needed go: the same mailbox (RFC 5321 4.1.2) */
+  parses("<\"alice\"@localhost>", 0, "alice@localhost") ;
+  parses("\"Alice\"@Example.ORG", 0, "Alice@example.org") ;
+  parses("\"a.b\"@x", 0, "a.b@x") ;
+  parses("\"\\a\\l\\ice\"@x", 0, "alice@x") ;
+  parses("\"alice\"", "example.org", "alice@example.org") ;
+  parses("\"a..b\"@x", 0, "\"a..b\"@x") ;
+  parses("\".a\"@x", 0, "\".a\"@x") ;
+  parses("\"\"@x", 0, "\"\"@x") ;
+  parses("\"a\\\"b\"@x", 0, "\"a\\\"b\"@x") ;
   refuses("alice", 0) ;
   refuses("alice", "") ;
   refuses("", "example.org") ;

@@ -112,6 +112,9 @@ int main (void)
   addrs("\"folded\r\n name\"@x.test", 0, "\"folded name\"@x.test") ;
   addrs("=?UTF-8?Q?J=C3=B6rg?= <joerg@x.test>", 0, "joerg@x.test") ;
   addrs("J\xc3\xb6rg <joerg@x.test>", 0, "joerg@x.test") ;
+  addrs("\"\"@x.test", 0, "\"\"@x.test") ;
+  addrs("\"\"", "example.org", "\"\"@example.org") ;
+  addrs("Empty <\"\"@x.test>, \"\".\"\"@y.test", 0, "\"\"@x.test|\".\"@y.test") ;
   addrs("a@B.Test.", 0, 0) ;
   addrs("a@b.test c@d.test", 0, 0) ;
   addrs("a@@b.test", 0, 0) ;
