@@ -58,6 +58,7 @@
 #define CONCURRENCY_REMOTE_DEFAULT 10
 #define ROUTES_MAX 32           /* a bit per route in a target's tried set */
 #define FROM_HEADER_MAX 65536   /* how much of a header we read for From: */
+#define BOUNCE_RETRY 60         /* seconds before a bounce that could not be queued is tried again */
 
 /* Every message the queue holds, in memory: a few words each. */
 typedef struct msg_s msg ;
@@ -222,8 +223,12 @@ static void read_control (void)
     i = j ;
   }
   stralloc_free(&sa) ;
-  (void)control_me() ;
-  (void)control_defaultdomain() ;
+  {
+    /* a control file that exists but cannot be read is never a default */
+    char const *failed ;
+    if (control_names_load(&failed) < 0) strerr_diefu2sys(EX_TEMPFAIL, "read ", failed) ;
+    if (control_locals_load() < 0) strerr_diefu1sys(EX_TEMPFAIL, "read control/locals") ;
+  }
 }
 
 /* The alias file is read at delivery time: reloaded whenever it changed. */
@@ -419,14 +424,16 @@ static int expand (job *j)
   genalloc res = GENALLOC_ZERO ;
   stralloc rs = STRALLOC_ZERO ;
   stralloc lp = STRALLOC_ZERO ;
-  int ok = 1 ;
+  int ok = 1, local ;
   for (unsigned int i = 0 ; i < n && ok ; i++)
   {
     char const *r = qfile_rcpt(&j->q, i) ;
     size_t len = strlen(r), at = address_at(r, len) ;
     size_t rcpt ;
     if (!addstr(&j->strings, r, len, &rcpt)) { ok = 0 ; break ; }
-    if (at < len && control_islocal(r + at + 1, len - at - 1))
+    local = at < len ? control_islocal(r + at + 1, len - at - 1) : 0 ;
+    if (local < 0) { ok = 0 ; break ; }  /* control/locals unreadable: defer */
+    if (local)
     {
       genalloc_setlen(aliasresult, &res, 0) ;
       rs.len = 0 ; lp.len = 0 ;
@@ -531,7 +538,8 @@ static int target_fail (job *j, size_t i, char const *text)
   return 1 ;
 }
 
-static void send_report (job *j, int final)
+/* 1 when the report is committed to the queue, 0 when it could not be. */
+static int send_report (job *j, int final)
 {
   report r ;
   target *t = job_targets(j) ;
@@ -553,11 +561,12 @@ static void send_report (job *j, int final)
   {
     logl("warning: msg ", u64(j->id), ": unable to queue report: ", report_strerror(code)) ;
     report_free(&r) ;
-    return ;
+    return 0 ;
   }
   if (final) logl("msg ", u64(j->id), ": bounce msg ", id, " queued to ", report_recipient(&r)) ;
   else logl("msg ", u64(j->id), ": warning msg ", id, " queued to ", report_recipient(&r)) ;
   report_free(&r) ;
+  return 1 ;
 }
 
 /* Nothing in flight: decide what happens next to the message. */
@@ -601,7 +610,12 @@ static void job_settle (job *j, msg *m)
   {
     if (failed)
     {
-      if (*qfile_str(&j->q, j->q.sender) || !qfile_hasflag(&j->q, '2')) send_report(j, 1) ;
+      /* the message goes only once its bounce is committed: a bounce
+         that cannot be queued (a full disk) is tried again later */
+      if (*qfile_str(&j->q, j->q.sender) || !qfile_hasflag(&j->q, '2'))
+      {
+        if (!send_report(j, 1)) { m->due = now + BOUNCE_RETRY ; return ; }
+      }
       else logl("msg ", u64(j->id), ": double bounce failed, dropped") ;
       unlinks_sync = 1 ;
     }
