@@ -3,7 +3,7 @@
 # added; Bcc removed) and the end of the message with and without -i/-oi:
 # without it a line with a single dot ends the message.
 . "$(dirname "$0")/lib.sh"
-plan 25
+plan 27
 
 inst_new
 inst_user carol
@@ -55,7 +55,13 @@ m=$(cat $(maildir_grep bob '^Subject: dot -oi$') /dev/null)
 like "$m" '^after$' "-oi is the same as -i"
 
 # a dot followed by other text does not end the message
-printf 'Subject: dotted\n\n.x\n..\nend\n' | sendmail bob@localhost
+printf 'Subject: dotted\n\n.x\n..\n...x\nend\n' | sendmail bob@localhost
 ok 'wait_until count_is 6 maildir_count bob' "delivered"
 m=$(cat $(maildir_grep bob '^Subject: dotted$') /dev/null)
-is "$(printf '%s\n' "$m" | sed -n '/^\.x$/,$p' | tr '\n' '|')" '.x|..|end|' "lines .x and .. do not end the message and stay as they are"
+is "$(printf '%s\n' "$m" | sed -n '/^\.x$/,$p' | tr '\n' '|')" '.x|.|..x|end|' "lines .x and .. do not end the message; without -i a doubled dot stands for one"
+
+# -i keeps them as they are, mm-inject run directly the same
+printf 'Subject: dotted -i\n\n..\n...x\nend\n' | sendmail -i bob@localhost
+ok 'wait_until count_is 7 maildir_count bob' "delivered"
+m=$(cat $(maildir_grep bob '^Subject: dotted -i$') /dev/null)
+is "$(printf '%s\n' "$m" | sed -n '/^\.\.$/,$p' | tr '\n' '|')" '..|...x|end|' "with -i a doubled dot stays"

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$TOOLS/remote-lib.sh"
 need_aiosmtpd
-plan 12
+plan 15
 
 inst_new
 remote_setup
@@ -52,6 +52,15 @@ is "$(grep '^From:' "$f")" "From: \"Smith, Alice\" <alice@$me> (at home)" "and t
 # a bounce (null sender) stays a bounce
 res=$(req "$m" "" dave@b.example | remote isp 127.0.0.1)
 is "$(sed -n 1p "$(spool_file isp 2)")" "from <>" "the null sender is never rewritten"
+
+# bare local parts in every address field: mm-inject qualifies them, the
+# route rewrites them like the others
+m2=$(printf 'From: alice\nMail-Followup-To: foo, <bar>\nMail-Reply-To: Alice <alice>\nResent-From: bob\nTo: dave@b.example\nSubject: bare\n\nx\n' | queue_msg -f "alice@$me" dave@b.example)
+res=$(req "$m2" "alice@$me" dave@b.example | remote isp 127.0.0.1)
+f=$(spool_file isp 3)
+is "$(grep '^Mail-Followup-To:' "$f")" "Mail-Followup-To: foo@isp.example, <bar@isp.example>" "Mail-Followup-To with bare local parts: qualified, then rewritten"
+is "$(grep '^Mail-Reply-To:' "$f")" "Mail-Reply-To: Alice <alice.smith@isp.example>" "Mail-Reply-To too"
+is "$(grep '^Resent-From:' "$f")" "Resent-From: bob@isp.example" "Resent-From too"
 
 # a malformed rewrite file: temporary, nothing sent
 route isp rewrite "alice"

@@ -79,7 +79,13 @@ static int nextline (void)
   else line.len-- ;
   if (line.len && line.s[line.len-1] == '\r') line.len-- ;
   if (memchr(line.s, 0, line.len)) die_data("message contains a NUL byte") ;
-  if (dots_end && line.len == 1 && line.s[0] == '.') { ended = 1 ; return 0 ; }
+  if (dots_end && line.len && line.s[0] == '.')
+  {
+    if (line.len == 1) { ended = 1 ; return 0 ; }
+    /* where a lone dot ends the message, a doubled one stands for one
+       dot, as with sendmail 8 and masqmail */
+    if (line.s[1] == '.') memmove(line.s, line.s + 1, --line.len) ;
+  }
   return 1 ;
 }
 
@@ -384,32 +390,38 @@ static int header_recipients (char const *dd)
   return resent ;
 }
 
+/* Field i is one of the address fields (rfc822.h). */
+static int address_field (size_t i)
+{
+  static char const *const *const lists[] = { rfc822_originator_fields, rfc822_recipient_fields } ;
+  for (unsigned int l = 0 ; l < 2 ; l++)
+    for (char const *const *n = lists[l] ; *n ; n++)
+      if (is(i, *n)) return 1 ;
+  return 0 ;
+}
+
 /* The message's own fields, without Bcc, bare local parts qualified. */
 static void write_fields (char const *dd)
 {
-  static char const *const addresslists[] = { "From", "Sender", "Reply-To", "To", "Cc", "Resent-From", "Resent-Sender", "Resent-Reply-To", "Resent-To", "Resent-Cc", 0 } ;
   stralloc sa = STRALLOC_ZERO ;
   size_t nfields = genalloc_len(field, &fields) ;
   for (size_t i = 0 ; i < nfields ; i++)
   {
-    int done = 0 ;
     if (is(i, "Bcc") || is(i, "Resent-Bcc")) continue ;  /* RFC 5322 3.6.3: blind copies stay blind */
-    for (char const *const *n = addresslists ; *n ; n++)
-      if (is(i, *n))
+    if (address_field(i))
+    {
+      /* bare local parts would be meaningless once the mail leaves */
+      size_t vlen ;
+      char const *v = value(i, &vlen) ;
+      sa.len = 0 ;
+      if (rfc822_qualify(v, vlen, dd, &sa) > 0)
       {
-        /* bare local parts would be meaningless once the mail leaves */
-        size_t vlen ;
-        char const *v = value(i, &vlen) ;
-        sa.len = 0 ;
-        if (rfc822_qualify(v, vlen, dd, &sa) > 0)
-        {
-          put(FIELDS(i), v - FIELDS(i)) ;
-          put(sa.s, sa.len) ;
-          done = 1 ;
-        }
-        break ;
+        put(FIELDS(i), v - FIELDS(i)) ;
+        put(sa.s, sa.len) ;
+        continue ;
       }
-    if (!done) put(FIELDS(i), FIELD(i).len) ;
+    }
+    put(FIELDS(i), FIELD(i).len) ;
   }
   stralloc_free(&sa) ;
 }

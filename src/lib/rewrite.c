@@ -14,9 +14,14 @@
 #include "rfc822.h"
 #include "route.h"
 
-/* RFC 5322 3.6.2 originator fields and 3.6.7 Return-Path; RFC 3834 has no
-   say on Mail-Followup-To, which is a de facto standard */
-static char const *const fields[] = { "Return-Path", "From", "Sender", "Reply-To", "Mail-Followup-To", 0 } ;
+/* the originator fields (rfc822.h), and RFC 5322 3.6.7 Return-Path */
+static int rewritten (char const *s, size_t len)
+{
+  if (rfc822_is_field(s, len, "Return-Path")) return 1 ;
+  for (unsigned int k = 0 ; rfc822_originator_fields[k] ; k++)
+    if (rfc822_is_field(s, len, rfc822_originator_fields[k])) return 1 ;
+  return 0 ;
+}
 
 void rewrite_free (rewrite *rw)
 {
@@ -36,6 +41,9 @@ int rewrite_load (rewrite *rw, char const *file, unsigned int *line)
   unsigned int n = 0 ;
   rw->rules.len = 0 ;
   if (r <= 0) { stralloc_free(&raw) ; return r ; }
+  /* rules apply to local addresses only: without control/locals none
+     could be told apart, and they would leave unrewritten */
+  if (control_locals_load() < 0) { stralloc_free(&raw) ; return -1 ; }
   /* control_readlines dropped comments and blank lines: count what is left */
   while (i < raw.len)
   {
@@ -76,7 +84,7 @@ int rewrite_address (rewrite const *rw, char const *addr, size_t len, stralloc *
   size_t at = address_at(addr, len), i = 0 ;
   stralloc tmp = STRALLOC_ZERO ;
   out->len = 0 ;
-  if (at < len && rw->rules.len && control_islocal(addr + at + 1, len - at - 1))
+  if (at < len && rw->rules.len && control_islocal(addr + at + 1, len - at - 1) > 0)
   {
     /* the patterns are matched against NUL-terminated copies */
     if (!stralloc_catb(&tmp, addr, len) || !stralloc_0(&tmp)) return -1 ;
@@ -275,8 +283,7 @@ int rewrite_header (rewrite const *rw, char const *hdr, size_t len, stralloc *ou
     }
     name = rfc822_fieldname(hdr + i, end - i) ;
     if (name)
-      for (unsigned int k = 0 ; fields[k] ; k++)
-        if (rfc822_is_field(hdr + i, end - i, fields[k])) { want = 1 ; break ; }
+      want = rewritten(hdr + i, end - i) ;
     if (want)
     {
       char const *colon = memchr(hdr + i, ':', end - i) ;

@@ -165,7 +165,6 @@ static int addrspec (parse *p, size_t a, size_t b)
     /* an empty quoted string "" may have no value stored at all */
     if (TOK(p, i).vallen && !stralloc_catb(&p->local, TOKVAL(p, i), TOK(p, i).vallen)) return -1 ;
     i++ ;
-
     if (i >= b || TOK(p, i).type != '.') break ;
     if (!stralloc_catb(&p->local, ".", 1)) return -1 ;
     i++ ;
@@ -380,3 +379,11 @@ int rfc822_is_field (char const *s, size_t len, char const *name)
   size_t n = rfc822_fieldname(s, len) ;
   return n && n == strlen(name) && !strncasecmp(s, name, n) ;
 }
+
+char const *const rfc822_originator_fields[] =
+{
+  "From", "Sender", "Reply-To", "Mail-Followup-To", "Mail-Reply-To",
+  "Resent-From", "Resent-Sender", "Resent-Reply-To", 0
+} ;
+
+char const *const rfc822_recipient_fields[] = { "To", "Cc", "Resent-To", "Resent-Cc", 0 } ;

@@ -35,4 +35,12 @@ extern size_t rfc822_fieldname (char const *s, size_t len) ;
    pairs; RFC 5322 3.2.2): the index just after it, 0 if it never ends. */
 extern size_t rfc822_skip_comment (char const *s, size_t len, size_t i) ;
 
+/* The address fields of a message, NULL-terminated, names as in RFC
+   5322: the originator fields (3.6.2, 3.6.6, and the de facto
+   Mail-Followup-To and Mail-Reply-To), which a route rewrites, and the
+   recipient fields; mm-inject qualifies the bare local parts of both.
+   Bcc is neither: it never leaves. */
+extern char const *const rfc822_originator_fields[] ;
+extern char const *const rfc822_recipient_fields[] ;
+
 #endif
