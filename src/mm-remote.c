@@ -38,12 +38,12 @@
 #include "rewrite.h"
 #include "route.h"
 #include "smtpio.h"
+#include "smtpreply.h"
 
 #define USAGE "mm-remote route destination"
 
 #define PORT_SMTP 25              /* RFC 5321 4.5.4.2 */
 #define REPLYLINE_MAX 2048        /* RFC 5321 4.5.3.1.5 says 512; be lenient, cut beyond */
-#define REPLYLINES_MAX 200        /* a reply longer than this is junk */
 #define TIMEOUT_CONNECT 60
 #define TIMEOUT_REPLY 300         /* RFC 5321 4.5.3.2: 5 minutes for most replies */
 #define TIMEOUT_DATA 600          /* RFC 5321 4.5.3.2.6: 10 minutes after the end of data */
@@ -384,15 +384,7 @@ static int esmtp, pipelining, chunking, eightbitmime, smtputf8, hassize ;
 static uint64_t maxsize ;
 static stralloc authoffered = STRALLOC_ZERO ;   /* " MECH MECH " */
 
-typedef struct reply_s reply ;
-struct reply_s
-{
-  unsigned int code ;
-  unsigned int nlines ;
-  stralloc text ;       /* "550 5.1.1 first line second line" */
-  stralloc lines ;      /* each line's text after the code, NUL-terminated */
-} ;
-static reply rep = { .code = 0, .nlines = 0, .text = STRALLOC_ZERO, .lines = STRALLOC_ZERO } ;
+static smtpreply rep = SMTPREPLY_ZERO ;
 
 static void out_put (char const *s, size_t n)
 {
@@ -434,34 +426,9 @@ static int reply_take (void)
     buffer_rseek(&sin, used) ;
     if (!rline.done) continue ;
     {
-      char const *l = rline.text.s ;
-      size_t len = rline.text.len ;
-      unsigned int code ;
-      if (len < 3 || l[0] < '2' || l[0] > '5' || l[1] < '0' || l[1] > '9' || l[2] < '0' || l[2] > '9'
-       || (len > 3 && l[3] != ' ' && l[3] != '-') || (rline.flags & SMTPIO_NUL)) return (errno = EPROTO, -1) ;
-      code = (l[0] - '0') * 100 + (l[1] - '0') * 10 + (l[2] - '0') ;
-      if (!rep.nlines)
-      {
-        rep.code = code ;
-        rep.text.len = rep.lines.len = 0 ;
-        if (!stralloc_catb(&rep.text, l, 3)) nomem() ;
-      }
-      else if (code != rep.code) return (errno = EPROTO, -1) ;
-      if (++rep.nlines > REPLYLINES_MAX) return (errno = EPROTO, -1) ;
-      if (len > 4)
-      {
-        if (!stralloc_catb(&rep.text, " ", 1) || !stralloc_catb(&rep.text, l + 4, len - 4)) nomem() ;
-        if (!stralloc_catb(&rep.lines, l + 4, len - 4)) nomem() ;
-      }
-      if (!stralloc_0(&rep.lines)) nomem() ;
-      if (len > 3 && l[3] == '-') continue ;
-      if (!stralloc_0(&rep.text)) nomem() ;
-      rep.text.len-- ;
-      /* a result text is one line: no control characters */
-      for (size_t i = 0 ; i < rep.text.len ; i++)
-        if ((unsigned char)rep.text.s[i] < 32 || rep.text.s[i] == 127) rep.text.s[i] = ' ' ;
-      rep.nlines = 0 ;
-      return 1 ;
+      int r = smtpreply_line(&rep, rline.text.s, rline.text.len, !!(rline.flags & SMTPIO_NUL)) ;
+      if (r == -2) nomem() ;
+      if (r) return r ;
     }
   }
   return 0 ;
@@ -600,36 +567,10 @@ static void noextensions (void)
 
 static void ehlo_parse (void)
 {
-  size_t i = 0 ;
-  unsigned int n = 0 ;
-  noextensions() ;
-  for (; i < rep.lines.len ; i += strlen(rep.lines.s + i) + 1, n++)
-  {
-    char const *l = rep.lines.s + i ;
-    size_t kw = 0 ;
-    if (!n) continue ;  /* the greeting line */
-    while (l[kw] && l[kw] != ' ' && l[kw] != '=') kw++ ;
-#define IS(s) (kw == sizeof(s) - 1 && !strncasecmp(l, s, kw))
-    if (IS("PIPELINING")) pipelining = 1 ;       /* RFC 2920 */
-    else if (IS("CHUNKING")) chunking = 1 ;      /* RFC 3030 */
-    else if (IS("8BITMIME")) eightbitmime = 1 ;  /* RFC 6152 */
-    else if (IS("SMTPUTF8")) smtputf8 = 1 ;      /* RFC 6531 */
-    else if (IS("SIZE"))                         /* RFC 1870 */
-    {
-      uint64_t u = 0 ;
-      hassize = 1 ;
-      if (l[kw] == ' ' && uint64_scan(l + kw + 1, &u)) maxsize = u ;
-    }
-    else if (IS("AUTH"))                         /* RFC 4954; "AUTH=" is an old form */
-    {
-      if (!stralloc_cats(&authoffered, l + kw + 1) || !stralloc_catb(&authoffered, " ", 1)) nomem() ;
-    }
-#undef IS
-  }
-  for (i = 0 ; i < authoffered.len ; i++)
-    if (authoffered.s[i] >= 'a' && authoffered.s[i] <= 'z') authoffered.s[i] -= 'a' - 'A' ;
-  if (!stralloc_0(&authoffered)) nomem() ;
-  authoffered.len-- ;
+  smtpext x ;
+  if (!smtpreply_ehlo(&rep, &x, &authoffered)) nomem() ;
+  pipelining = x.pipelining ; chunking = x.chunking ; eightbitmime = x.eightbitmime ;
+  smtputf8 = x.smtputf8 ; hassize = x.hassize ; maxsize = x.maxsize ;
 }
 
 /* 1 ok, 0 failed (connerr) */
