@@ -27,10 +27,16 @@ LIBSRC := $(wildcard src/lib/*.c)
 LIBOBJ := $(patsubst src/lib/%.c,$(B)/lib/%.o,$(LIBSRC)) $(B)/auto_home.o $(B)/auto_users.o
 HEADERS := $(wildcard src/lib/*.h)
 
-all: check-skalibs $(addprefix $(B)/,$(PROGS))
+all: check-skalibs check-libtls $(addprefix $(B)/,$(PROGS))
 
 check-skalibs:
 	@test -n "$(SKALIBS_INC)" || { echo "mm needs skalibs: apt-get install skalibs-dev" >&2; exit 1; }
+
+# mm-tls alone is linked with the TLS library (libretls over OpenSSL)
+TLS_INC ?= $(firstword $(wildcard /usr/include/tls.h /usr/local/include/tls.h))
+TLS_LIBS ?= -ltls -lcrypto
+check-libtls:
+	@test -n "$(TLS_INC)" || { echo "mm needs libtls: apt-get install libtls-dev" >&2; exit 1; }
 
 $(B)/lib $(B):
 	mkdir -p $@
@@ -57,6 +63,9 @@ $(B)/libmm.a: $(LIBOBJ)
 $(B)/%: src/%.c $(B)/libmm.a $(HEADERS)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< $(B)/libmm.a $(LDLIBS)
 
+$(B)/mm-tls: src/mm-tls.c $(B)/libmm.a $(HEADERS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< $(B)/libmm.a $(LDLIBS) $(TLS_LIBS)
+
 ifeq ($(STATIC),1)
 $(addprefix $(B)/,$(STATIC_PROGS)): LDFLAGS += -static
 endif
@@ -81,5 +90,5 @@ lint-man:
 clean:
 	rm -rf $(B)
 
-.PHONY: all check-skalibs test units lint-man clean
+.PHONY: all check-skalibs check-libtls test units lint-man clean
 .SECONDARY:

@@ -57,6 +57,7 @@ int smtpreply_ehlo (smtpreply const *r, smtpext *x, stralloc *auth)
     else if (IS("CHUNKING")) x->chunking = 1 ;      /* RFC 3030 */
     else if (IS("8BITMIME")) x->eightbitmime = 1 ;  /* RFC 6152 */
     else if (IS("SMTPUTF8")) x->smtputf8 = 1 ;      /* RFC 6531 */
+    else if (IS("STARTTLS")) x->starttls = 1 ;      /* RFC 3207 */
     else if (IS("SIZE"))                            /* RFC 1870 */
     {
       uint64_t u = 0 ;

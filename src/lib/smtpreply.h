@@ -30,6 +30,7 @@ typedef struct smtpext_s smtpext ;
 struct smtpext_s
 {
   int pipelining, chunking, eightbitmime, smtputf8, hassize ;
+  int starttls ;         /* RFC 3207 */
   uint64_t maxsize ;     /* SIZE's value, 0 when none was given */
 } ;
 
