@@ -337,7 +337,7 @@ static void msg_end (void)
     msg.running = 0 ;
     sz[uint64_fmt(sz, msg.wirebytes)] = 0 ;
     reply(msg.err) ;
-    LOG("refused msg from <", sender.s, "> rcpts ", nr, " size ", sz, ": ", msg.err) ;
+    LOG(msg.err[0] == '4' ? "deferred msg from <" : "refused msg from <", sender.s, "> rcpts ", nr, " size ", sz, ": ", msg.err) ;
     return ;
   }
   {
