@@ -538,6 +538,11 @@ static int target_fail (job *j, size_t i, char const *text)
   return 1 ;
 }
 
+/* mm-send queued a message itself (a bounce, a warning): look at todo/
+   before the next round, so that a one-shot pass delivers it too,
+   without waiting for the trigger it does not have. */
+static int queued_own = 0 ;
+
 /* 1 when the report is committed to the queue, 0 when it could not be. */
 static int send_report (job *j, int final)
 {
@@ -563,6 +568,7 @@ static int send_report (job *j, int final)
     report_free(&r) ;
     return 0 ;
   }
+  queued_own = 1 ;
   if (final) logl("msg ", u64(j->id), ": bounce msg ", id, " queued to ", report_recipient(&r)) ;
   else logl("msg ", u64(j->id), ": warning msg ", id, " queued to ", report_recipient(&r)) ;
   report_free(&r) ;
@@ -1459,6 +1465,7 @@ int main (int argc, char const *const *argv)
       flush_all = 1 ;
     }
     online_refresh() ;
+    if (queued_own) { queued_own = 0 ; scan_todo() ; }
     if (flush_all)
     {
       /* every route that is up reports its flush, even an empty one */
@@ -1474,8 +1481,10 @@ int main (int argc, char const *const *argv)
     if (stopping && !inflight && !nconns) break ;
     if (oneshot && !inflight && !njobs && !nconns)
     {
-      /* one pass: done when nothing is left that is due now */
+      /* one pass: done when nothing is left that is due now, its own
+         bounces included */
       int due = 0 ;
+      if (queued_own) continue ;
       for (size_t i = 0 ; i < genalloc_len(msg, &msgs) ; i++)
         if (genalloc_s(msg, &msgs)[i].due <= now) due = 1 ;
       if (!due) break ;

@@ -82,6 +82,8 @@ static int lex (lexer *lx, char const *s, size_t len)
       {
         if (s[i] == '\r' || s[i] == '\n') continue ;
         if (s[i] == '\\') { if (++i >= len) return 0 ; }
+        /* a NUL would cut the NUL-terminated address in two */
+        if (!s[i]) return 0 ;
         if (!stralloc_catb(&lx->vals, s + i, 1)) return -1 ;
       }
       if (i >= len) return 0 ;
@@ -96,6 +98,7 @@ static int lex (lexer *lx, char const *s, size_t len)
         if (iswsp(s[i])) continue ;
         if (s[i] == '[' && lx->vals.len > val) return 0 ;
         if (s[i] == '\\') { if (++i >= len) return 0 ; }
+        if (!s[i]) return 0 ;
         if (!stralloc_catb(&lx->vals, s + i, 1)) return -1 ;
       }
       if (i >= len) return 0 ;

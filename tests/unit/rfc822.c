@@ -135,6 +135,23 @@ int main (void)
   addrs("a\x01@c.test", 0, 0) ;
   addrs("a@b.test, c@d.test, e@f.test, g@h.test, i@j.test", 0, "a@b.test|c@d.test|e@f.test|g@h.test|i@j.test") ;
 
+  {
+    /* a NUL is no text of a quoted string or a domain literal: it would
+       cut the NUL-terminated address in two (found by fuzz/rfc822) */
+    static char const *const nul[] = { "\"a\0b\"@c.test", "\"a\\\0b\"@c.test", "a@[1.2.3.4\0]", "x <\"\0bob@evil.test\"@c.test>", 0 } ;
+    static size_t const nullen[] = { 12, 13, 12, 27 } ;
+    for (unsigned int k = 0 ; nul[k] ; k++)
+    {
+      stralloc sa = STRALLOC_ZERO ;
+      int r = rfc822_addresses(nul[k], nullen[k], 0, &sa) ;
+      ok(r == -1 && !sa.len, "syntax error", "a NUL in a quoted string or a domain literal") ;
+      sa.len = 0 ;
+      r = rfc822_qualify(nul[k], nullen[k], "example.org", &sa) ;
+      ok(r == -1 && !sa.len, "qualify: syntax error", "a NUL in a quoted string or a domain literal") ;
+      stralloc_free(&sa) ;
+    }
+  }
+
   qualifies("alice", "alice@example.org", 1) ;
   qualifies("alice@x.test", "alice@x.test", 0) ;
   qualifies("Alice <alice>, bob (Bob)", "Alice <alice@example.org>, bob@example.org (Bob)", 2) ;
