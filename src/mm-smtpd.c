@@ -19,6 +19,7 @@
 #include <skalibs/tai.h>
 #include <skalibs/types.h>
 #include "address.h"
+#include "alias.h"
 #include "control.h"
 #include "date822.h"
 #include "privs.h"
@@ -26,6 +27,7 @@
 #include "rfc822.h"
 #include "route.h"
 #include "smtpio.h"
+#include "users.h"
 
 #define USAGE "mm-smtpd (run by tcpserver, or by sendmail -bs)"
 
@@ -39,6 +41,7 @@
 #define TIMEOUT_MAX 86400
 #define ERRORS_MAX 20        /* bad commands before we hang up (cross-protocol junk) */
 #define JUNK_MAX 100         /* NOOP, RSET, VRFY, HELP between messages before they count as errors */
+#define RCPTS_OVERSHOOT 100  /* RCPTs past the limit answered 452 before each counts as an error */
 
 static char binbuf[BUFFER_INSIZE] ;
 static char boutbuf[BUFFER_OUTSIZE] ;
@@ -56,6 +59,7 @@ static int relayclient = 0 ;
 static int refused = 0 ;      /* spoke before the greeting: only QUIT */
 static unsigned int nerrors = 0 ;
 static unsigned int njunk = 0 ;   /* keeps a client that sends nothing but NOOP from staying forever */
+static unsigned int novershoot = 0 ;   /* RCPTs past smtpdmaxrcpts in this session */
 static stralloc helo = STRALLOC_ZERO ;
 static int greeted = 0, esmtp = 0 ;
 
@@ -63,9 +67,11 @@ static int greeted = 0, esmtp = 0 ;
 static unsigned long databytes, maxrcpts, maxhops, timeout, greetdelay ;
 static stralloc rcpthosts = STRALLOC_ZERO ;
 static stralloc landomains = STRALLOC_ZERO ;   /* globs of permanent routes */
+static aliasdb aliases = ALIASDB_ZERO ;
+static int aliases_ok = 0 ;   /* control/aliases parsed: unknown local users are refused */
 
 /* the transaction */
-static int inmail = 0, utf8 = 0, inbdat = 0 ;
+static int inmail = 0, inbdat = 0 ;
 static stralloc sender = STRALLOC_ZERO ;
 static stralloc rcpts = STRALLOC_ZERO ;   /* NUL-terminated, one after the other */
 static unsigned int nrcpts = 0 ;
@@ -84,7 +90,6 @@ static struct
 
 static smtpio_line line = SMTPIO_LINE_ZERO ;
 static smtpio_line bline = SMTPIO_LINE_ZERO ;
-static stralloc tmp = STRALLOC_ZERO ;
 
 #define LOG(...) strerr_warn(PROG, ": ", label, ": ", __VA_ARGS__)
 
@@ -171,7 +176,7 @@ static void timedout (void)
 static void transaction_reset (void)
 {
   if (msg.running) { qspawn_abort(&msg.q) ; msg.running = 0 ; }
-  inmail = utf8 = inbdat = 0 ;
+  inmail = inbdat = 0 ;
   sender.len = 0 ;
   rcpts.len = 0 ;
   nrcpts = 0 ;
@@ -181,48 +186,11 @@ static void transaction_reset (void)
 
 /* addresses */
 
-/* RFC 3629 UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF */
-static int utf8_valid (char const *s, size_t len)
-{
-  size_t i = 0 ;
-  while (i < len)
-  {
-    unsigned char c = s[i] ;
-    unsigned int n, cp ;
-    if (c < 0x80) { i++ ; continue ; }
-    if (c >= 0xc2 && c <= 0xdf) { n = 1 ; cp = c & 0x1f ; }
-    else if (c >= 0xe0 && c <= 0xef) { n = 2 ; cp = c & 0x0f ; }
-    else if (c >= 0xf0 && c <= 0xf4) { n = 3 ; cp = c & 0x07 ; }
-    else return 0 ;
-    if (i + n >= len) return 0 ;
-    for (unsigned int k = 1 ; k <= n ; k++)
-    {
-      unsigned char d = s[i+k] ;
-      if ((d & 0xc0) != 0x80) return 0 ;
-      cp = (cp << 6) | (d & 0x3f) ;
-    }
-    if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0 ;
-    i += n + 1 ;
-  }
-  return 1 ;
-}
-
-/* Parse a path <...> into sa. With SMTPUTF8 the non-ASCII bytes are
-   checked as UTF-8 and kept; the syntax check sees them as letters. */
-static int path_parse (stralloc *sa, char const *path, size_t plen, int eightbit, char const **why)
-{
-  size_t off, i ;
-  if (!eightbit) return address_parse(sa, path, plen, 0, why) ;
-  if (!utf8_valid(path, plen)) { *why = "not valid UTF-8" ; return 0 ; }
-  tmp.len = 0 ;
-  if (!stralloc_catb(&tmp, path, plen)) { *why = "out of memory" ; return 0 ; }
-  for (i = 0 ; i < plen ; i++) if (tmp.s[i] & 0x80) tmp.s[i] = 'x' ;
-  if (!address_parse(sa, tmp.s, tmp.len, 0, why)) return 0 ;
-  /* the address is the end of the path, just before the '>' */
-  off = plen - 1 - sa->len ;
-  for (i = 0 ; i < sa->len ; i++) if (path[off+i] & 0x80) sa->s[i] = path[off+i] ;
-  return 1 ;
-}
+/* mm does not carry UTF-8 addresses (RFC 6531): mm-queue, the alias
+   file and the users are ASCII, and mm-remote could not know whether the
+   next hop takes them. So SMTPUTF8 is not offered, and an 8-bit address
+   is refused at MAIL or RCPT, never after the data. */
+#define NO_UTF8_ADDRESS "553 5.6.7 non-ASCII addresses are not supported here (no SMTPUTF8, RFC 6531)"
 
 /* Find the end of "<...>" at s: quotes may hide a '>'. 0 when unbalanced. */
 static size_t path_len (char const *s, size_t len)
@@ -265,7 +233,7 @@ static int domain_open (char const *d, size_t len)
 static int msg_begin (void)
 {
   char date[DATE822_LEN] ;
-  char const *proto = esmtp ? (utf8 ? "UTF8SMTP" : "ESMTP") : "SMTP" ;
+  char const *proto = esmtp ? "ESMTP" : "SMTP" ;
   msg.wirebytes = msg.size = 0 ;
   msg.hops = 0 ;
   msg.inheader = 1 ;
@@ -346,7 +314,9 @@ static void msg_end (void)
     unsigned int k ;
     int code ;
     for (k = 0 ; k < nrcpts ; k++) { list[k] = rcpts.s + i ; i += strlen(rcpts.s + i) + 1 ; }
-    code = qspawn_finish_host(&msg.q, "", remotehost && *remotehost ? remotehost : remoteip, sender.s, list, nrcpts, id) ;
+    /* mail from the network always has its h field: its bounces carry
+       the header only (report.c), a forged sender gets no copy */
+    code = qspawn_finish_host(&msg.q, "", remotehost && *remotehost ? remotehost : remoteip && *remoteip ? remoteip : local ? 0 : "unknown", sender.s, list, nrcpts, id) ;
     msg.running = 0 ;
     sz[uint64_fmt(sz, msg.size)] = 0 ;
     if (!code)
@@ -404,7 +374,6 @@ static void smtp_helo (char const *arg, int e)
   else reply("250-SIZE") ;
   reply("250-8BITMIME") ;
   reply("250-ENHANCEDSTATUSCODES") ;
-  reply("250-SMTPUTF8") ;
   reply("250 CHUNKING") ;
 }
 
@@ -432,7 +401,6 @@ static void smtp_mail (char const *arg, unsigned int flags)
   char const *path, *params ;
   char const *why ;
   size_t plen ;
-  int wantutf8 = 0 ;
   uint64_t size = 0 ;
   if (!greeted) { err("503 5.5.1 send EHLO first") ; return ; }
   if (inmail) { err("503 5.5.1 nested MAIL command: RSET first") ; return ; }
@@ -454,15 +422,14 @@ static void smtp_mail (char const *arg, unsigned int flags)
       if (!((n == 9 && !strncasecmp(p + 5, "7BIT", 4)) || (n == 13 && !strncasecmp(p + 5, "8BITMIME", 8))))
       { err("555 5.5.4 BODY must be 7BIT or 8BITMIME (RFC 6152)") ; return ; }
     }
-    else if (n == 8 && !strncasecmp(p, "SMTPUTF8", 8)) wantutf8 = 1 ;
+    else if (n == 8 && !strncasecmp(p, "SMTPUTF8", 8)) { err("555 5.5.4 SMTPUTF8 is not offered here (RFC 6531)") ; return ; }
     else { err("555 5.5.4 unknown MAIL parameter") ; return ; }
   }
-  if (flags & SMTPIO_8BIT && !wantutf8) { err("553 5.6.7 non-ASCII address needs SMTPUTF8 (RFC 6531)") ; return ; }
+  if (flags & SMTPIO_8BIT) { err(NO_UTF8_ADDRESS) ; return ; }
   if (plen > PATH_LEN_MAX) { err("501 5.1.7 sender path too long (RFC 5321 4.5.3.1.3)") ; return ; }
-  if (!path_parse(&sender, path, plen, !!(flags & SMTPIO_8BIT), &why))
+  if (!address_parse(&sender, path, plen, 0, &why))
   {
-    if (flags & SMTPIO_8BIT && !strcmp(why, "not valid UTF-8")) reply("553 5.6.7 sender address is not valid UTF-8 (RFC 6531)") ;
-    else reply3("501 5.1.7 bad sender address: ", why, "") ;
+    reply3("501 5.1.7 bad sender address: ", why, "") ;
     LOG("error: bad sender address: ", why) ;
     counterror() ;
     return ;
@@ -476,10 +443,38 @@ static void smtp_mail (char const *arg, unsigned int flags)
     return ;
   }
   inmail = 1 ;
-  utf8 = wantutf8 ;
   nrcpts = 0 ;
   rcpts.len = 0 ;
   reply("250 2.1.0 sender ok") ;
+}
+
+/* Unknown local recipients are refused here, with the lookup delivery
+   makes (mm-send: control/aliases, then the users), so that no bounce
+   goes to a forged sender. The reply names no alias target: a file the
+   aliases read is none of the client's business. 1 deliverable or
+   cannot tell (delivery decides), 0 refused and answered. */
+static int rcpt_known (char const *rcpt, size_t at)
+{
+  static genalloc res = GENALLOC_ZERO ;   /* aliasresult */
+  static stralloc rs = STRALLOC_ZERO ;
+  static stralloc lp = STRALLOC_ZERO ;
+  char code[6] = "5.1.1" ;
+  size_t n ;
+  if (!aliases_ok || control_islocal(rcpt + at + 1, strlen(rcpt + at + 1)) <= 0) return 1 ;
+  genalloc_setlen(aliasresult, &res, 0) ;
+  rs.len = lp.len = 0 ;
+  if (!stralloc_catb(&lp, rcpt, at) || !stralloc_0(&lp)) strerr_diefu1sys(EX_TEMPFAIL, "allocate") ;
+  /* -1: an :include: file the smtpd user may not read, or no memory */
+  if (alias_expand(&aliases, lp.s, &users_exists, &res, &rs) < 0) return 1 ;
+  n = genalloc_len(aliasresult, &res) ;
+  for (size_t i = 0 ; i < n ; i++)
+    if (aliasresult_ok(genalloc_s(aliasresult, &res) + i)) return 1 ;
+  if (n) memcpy(code, rs.s + genalloc_s(aliasresult, &res)[0].error, 5) ;
+  outs("550 ") ; outs(code) ; outs(" <") ; outs(rcpt) ;
+  reply(strcmp(code, "5.1.1") ? ">: undeliverable here (alias error)" : ">: no such user here") ;
+  LOG("error: unknown recipient <", rcpt, ">") ;
+  counterror() ;
+  return 0 ;
 }
 
 static void smtp_rcpt (char const *arg, unsigned int flags)
@@ -490,7 +485,7 @@ static void smtp_rcpt (char const *arg, unsigned int flags)
   if (!inmail) { err("503 5.5.1 send MAIL first") ; return ; }
   if (!split_path(arg, "TO:", &path, &plen, &params)) { err("501 5.5.4 syntax: RCPT TO:<address>") ; return ; }
   if (*params) { err("555 5.5.4 unknown RCPT parameter") ; return ; }
-  if (flags & SMTPIO_8BIT && !utf8) { err("553 5.6.7 non-ASCII address needs SMTPUTF8 (RFC 6531)") ; return ; }
+  if (flags & SMTPIO_8BIT) { err(NO_UTF8_ADDRESS) ; return ; }
   if (plen > PATH_LEN_MAX) { err("501 5.1.3 recipient path too long (RFC 5321 4.5.3.1.3)") ; return ; }
   if (plen == 12 && !strncasecmp(path, "<postmaster>", 12))
   {
@@ -499,15 +494,11 @@ static void smtp_rcpt (char const *arg, unsigned int flags)
     if (!stralloc_cats(&rcpt, "postmaster@") || !stralloc_cats(&rcpt, me) || !stralloc_0(&rcpt)) strerr_diefu1sys(EX_TEMPFAIL, "allocate") ;
     rcpt.len-- ;
   }
-  else if (!path_parse(&rcpt, path, plen, !!(flags & SMTPIO_8BIT), &why))
+  else if (!address_parse(&rcpt, path, plen, 0, &why))
   {
-    if (flags & SMTPIO_8BIT && !strcmp(why, "not valid UTF-8")) err("553 5.6.7 recipient address is not valid UTF-8 (RFC 6531)") ;
-    else
-    {
-      reply3("501 5.1.3 bad recipient address: ", why, "") ;
-      LOG("error: bad recipient address: ", why) ;
-      counterror() ;
-    }
+    reply3("501 5.1.3 bad recipient address: ", why, "") ;
+    LOG("error: bad recipient address: ", why) ;
+    counterror() ;
     return ;
   }
   if (!rcpt.len) { err("501 5.1.3 a recipient cannot be empty") ; return ; }
@@ -527,9 +518,13 @@ static void smtp_rcpt (char const *arg, unsigned int flags)
   if (nrcpts >= maxrcpts)
   {
     reply("452 4.5.3 too many recipients (RFC 5321 4.5.3.1.10)") ;
-    LOG("too many recipients") ;
+    /* a pipelining client may overshoot the limit a little; a flood of
+       them counts as errors and ends the session */
+    if (++novershoot > RCPTS_OVERSHOOT) { LOG("error: too many recipients") ; counterror() ; }
+    else if (novershoot == 1) LOG("too many recipients") ;
     return ;
   }
+  if (!rcpt_known(rcpt.s, at)) return ;
   if (!stralloc_catb(&rcpts, rcpt.s, rcpt.len + 1)) strerr_diefu1sys(EX_TEMPFAIL, "allocate") ;
   nrcpts++ ;
   reply("250 2.1.5 recipient ok") ;
@@ -694,6 +689,23 @@ static void readroutes (void)
   routes_free(&routes) ;
 }
 
+/* control/aliases (mode 0644, root's) for the recipient check; without
+   it every local recipient is taken and delivery decides, as before */
+static void readaliases (void)
+{
+  unsigned int line ;
+  char const *why ;
+  int r = aliasdb_load(&aliases, "control/aliases", &line, &why) ;
+  aliases_ok = r > 0 ;
+  if (r < 0) strerr_warnwu1sys("read control/aliases: local recipients are not checked") ;
+  else if (!r)
+  {
+    char n[UINT_FMT] ;
+    n[uint_fmt(n, line)] = 0 ;
+    strerr_warnw5x("control/aliases line ", n, ": ", why, ": local recipients are not checked") ;
+  }
+}
+
 /* a value that does not parse: a configuration error, not an I/O error */
 static int malformed (void)
 {
@@ -725,6 +737,7 @@ static void readcontrol (void)
     if (!bad && control_readlines(&rcpthosts, "control/smtpdrcpthosts") < 0) bad = "control/smtpdrcpthosts" ;
   }
   stralloc_free(&sa) ;
+  if (!bad) readaliases() ;
   if (bad)
   {
     int e = errno ;
@@ -770,10 +783,12 @@ static void command (void)
 #define IS(v) (vlen == sizeof(v) - 1 && !strncasecmp(s, v, vlen))
   if (refused && !IS("QUIT")) { err("503 5.5.1 you spoke before the greeting: only QUIT now") ; return ; }
   if (line.text.len > CMDLINE_MAX && !IS("MAIL")) { err("500 5.5.2 line too long (RFC 5321 4.5.3.1.4)") ; return ; }
-  if (flags & SMTPIO_8BIT && !IS("MAIL") && !IS("RCPT")) { err("500 5.5.2 8-bit characters in a command need SMTPUTF8 (RFC 6531)") ; return ; }
-  if ((IS("NOOP") || IS("RSET") || IS("VRFY") || IS("HELP")) && ++njunk > JUNK_MAX)
+  if (flags & SMTPIO_8BIT && !IS("MAIL") && !IS("RCPT")) { err("500 5.5.2 8-bit characters in a command (RFC 5321 2.4)") ; return ; }
+  /* a repeated EHLO or HELO is junk as well (a client after STARTTLS
+     says it once more) */
+  if ((IS("NOOP") || IS("RSET") || IS("VRFY") || IS("HELP") || (greeted && (IS("EHLO") || IS("HELO")))) && ++njunk > JUNK_MAX)
   {
-    LOG("error: too many NOOP, RSET, VRFY or HELP commands") ;
+    LOG("error: too many NOOP, RSET, VRFY, HELP or repeated EHLO commands") ;
     counterror() ;
   }
   if (IS("EHLO")) smtp_helo(arg, 1) ;

@@ -40,7 +40,7 @@ like "$out" '^<-  250 2\.1\.5 ' "<postmaster> without a domain is accepted (RFC 
 out=$(rcpt_relay someone@example.net)
 like "$out" '^<-  250 2\.1\.5 ' "with RELAYCLIENT, a remote domain is accepted"
 out=$(rcpt_relay "someone%example.net@$ME")
-like "$out" '^<-  250 2\.1\.5 ' "with RELAYCLIENT, user%host@local too"
+like "$out" '^<\*\* 550 5\.1\.1 ' "with RELAYCLIENT, user%host@local is no local user: 550 5.1.1 at RCPT, as delivery would bounce it"
 out=$(MM_SMTPD_LOCAL=1 swaks --pipe "$SMTPD" --timeout 20 --from "bob@$ME" --quit-after RCPT --to someone@example.net 2>&1)
 like "$out" '^<-  250 2\.1\.5 ' "a local session (sendmail -bs) may relay"
 

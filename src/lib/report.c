@@ -117,7 +117,10 @@ int report_send (report *r, unsigned long bouncemax, char *id)
   char boundary[80] ;
   char const *rcpts[1] ;
   time_t now = time(0) ;
-  int whole = r->final && r->q->messlen <= bouncemax ;
+  /* a message from an SMTP client (an h field) may have a forged sender:
+     its bounce carries the header only, so that mm is no backscatter
+     amplifier (mm-send(8)) */
+  int whole = r->final && r->q->messlen <= bouncemax && r->q->host == (size_t)-1 ;
   int isdouble = !*sender ;
   size_t n ;
 
