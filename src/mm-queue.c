@@ -20,16 +20,21 @@
 #include "address.h"
 #include "control.h"
 #include "date822.h"
+#include "etcpasswd.h"
 #include "home.h"
 #include "privs.h"
 #include "queuefile.h"
+#include "straycr.h"
 #include "trigger.h"
+#include "users_conf.h"
 
 #define USAGE "mm-queue [ -d fd ] < message 1< envelope"
 #define dieusage() strerr_dieusage(EX_USAGE, USAGE)
 
 #define ENVELOPE_MAX (4 << 20)   /* 4 MB: about 16000 recipients of RFC 5321's 256 bytes */
 #define WRITER_TIMEOUT 86400     /* a writer that hangs for a day has died */
+#define HOST_MAX 300             /* an H field: a domain name (255) or an address literal, and a little */
+#define OPTIONS_ANYONE "q"       /* O flags any caller may give (sendmail -odq) */
 
 static char tmpname[64] ;
 static char messname[32] ;
@@ -82,6 +87,47 @@ static int address_ok (char const *s, size_t len, char const **why)
   return address_valid(s, len, why) ;
 }
 
+/* The envelope fields of the trusted programs (O flags b, 2, w: a
+   bounce, a double bounce, a warning; the H host) are taken from
+   callers whose real uid is root, the send user (mm-send) or the smtpd
+   user (mm-smtpd), by the names of conf-users in /etc/passwd (mm-queue
+   is static: no name service). Anyone else could make a message that
+   never bounces, or forge where it came from. In a private instance
+   nothing is setuid and everyone is the owner, who could write the
+   queue directly: trusted. 1 trusted, 0 not; dies 75 if /etc/passwd
+   cannot be read. */
+static int trusted (uid_t uid)
+{
+  static int known = -1 ;
+  static int const roles[] = { USERS_SEND, USERS_SMTPD } ;
+  if (known >= 0) return known ;
+  known = !uid || mm_is_instance() ;
+  for (unsigned int i = 0 ; !known && i < sizeof roles / sizeof roles[0] ; i++)
+  {
+    uid_t u ;
+    int r = etcpasswd_uid(users_conf_name(roles[i]), &u) ;
+    if (r < 0) dietemp("read " ETCPASSWD_FILE) ;
+    if (r && u == uid) known = 1 ;
+  }
+  return known ;
+}
+
+/* An H field is one token that goes into the queue file and on into
+   mm-local's arguments: no control characters, no space. */
+static int host_ok (char const *s, size_t len)
+{
+  if (len > HOST_MAX) return 0 ;
+  for (size_t i = 0 ; i < len ; i++)
+    if ((unsigned char)s[i] <= 32 || s[i] == 127) return 0 ;
+  return 1 ;
+}
+
+static void dieperm (char const *why)
+{
+  cleanup() ;
+  strerr_dief2x(EX_NOPERM, why, " (#5.7.1)") ;
+}
+
 int main (int argc, char const *const *argv)
 {
   int idfd = -1 ;
@@ -92,7 +138,7 @@ int main (int argc, char const *const *argv)
   stralloc env = STRALLOC_ZERO ;
   stralloc out = STRALLOC_ZERO ;
   char hdr[MESS_HEADER_LEN] ;
-  char ibuf[65536], obuf[65536] ;
+  char ibuf[65536], obuf[65536], fixbuf[65536 + 1] ;
   buffer w ;
   time_t now = time(0) ;
   struct timespec stamp ;
@@ -164,18 +210,25 @@ int main (int argc, char const *const *argv)
     if (buffer_put(&w, out.s, out.len) < 0) dietemp("write queue file") ;
     messlen = out.len - MESS_HEADER_LEN ;
   }
-  for (;;)
   {
-    ssize_t r = read(0, ibuf, sizeof ibuf) ;
-    if (r < 0) { if (errno == EINTR) continue ; dietemp("read message") ; }
-    if (!r) break ;
-    messlen += r ;
-    if (databytes && messlen > databytes)
+    int heldcr = 0 ;
+    for (;;)
     {
-      cleanup() ;
-      strerr_dief1x(EX_DATAERR, "message too big (#5.3.4)") ;
+      ssize_t r = read(0, ibuf, sizeof ibuf) ;
+      char const *s = ibuf ;
+      size_t n = r ;
+      if (r < 0) { if (errno == EINTR) continue ; dietemp("read message") ; }
+      /* every message passes here: no stray CR gets into the queue */
+      if (heldcr || memchr(ibuf, '\r', n)) { n = straycr_fix(fixbuf, ibuf, n, &heldcr) ; s = fixbuf ; }
+      messlen += n ;
+      if (databytes && messlen > databytes)
+      {
+        cleanup() ;
+        strerr_dief1x(EX_DATAERR, "message too big (#5.3.4)") ;
+      }
+      if (buffer_put(&w, s, n) < 0) dietemp("write queue file") ;
+      if (!r) break ;
     }
-    if (buffer_put(&w, ibuf, r) < 0) dietemp("write queue file") ;
   }
 
   /* the envelope: fields, each ending in \0, and a final \0 */
@@ -222,10 +275,16 @@ int main (int argc, char const *const *argv)
         case 'O' :
           if (havesender) diebad("option after sender") ;
           if (strspn(field + 1, "qb2w") != len - 1) diebad("unknown envelope option") ;
+          if (strspn(field + 1, OPTIONS_ANYONE) != len - 1 && !trusted(uid))
+            dieperm("envelope options other than q are for mm-send only") ;
           if (!stralloc_catb(&out, "o", 1) || !stralloc_catb(&out, field + 1, len - 1) || !stralloc_catb(&out, "\n", 1)) dietemp("build envelope") ;
           break ;
         case 'H' :
           if (havesender) diebad("host after sender") ;
+          /* sendmail -bs runs mm-smtpd as its caller, which may say H:
+             from anyone else it is dropped, the Received line says who */
+          if (!trusted(uid)) break ;
+          if (!host_ok(field + 1, len - 1)) diebad("control character or space in the host field") ;
           if (!stralloc_catb(&out, "h", 1) || !stralloc_catb(&out, field + 1, len - 1) || !stralloc_catb(&out, "\n", 1)) dietemp("build envelope") ;
           break ;
         case 'F' :
