@@ -775,6 +775,13 @@ int main (int argc, char const *const *argv)
   r = header_scan() ;
   if (!r)
   {
+    /* a control file that exists but cannot be read is never a default */
+    char const *failed = "control/locals" ;
+    if (control_names_load(&failed) < 0 || control_locals_load() < 0)
+      r = fail(EX_TEMPFAIL, "4.3.0 unable to read ", failed, ": ", strerror(errno), (char const *)0) ;
+  }
+  if (!r)
+  {
     env_build() ;
     switch (target[0])
     {

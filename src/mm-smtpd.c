@@ -213,7 +213,7 @@ static size_t path_len (char const *s, size_t len)
 static int domain_open (char const *d, size_t len)
 {
   size_t i = 0 ;
-  if (control_islocal(d, len)) return 1 ;
+  if (control_islocal(d, len)) return 1 ;  /* loaded at start: never -1 here */
   for (i = 0 ; i < landomains.len ; i += strlen(landomains.s + i) + 1)
     if (route_glob(landomains.s + i, d)) return 1 ;
   i = 0 ;
@@ -718,7 +718,8 @@ static void readcontrol (void)
   stralloc sa = STRALLOC_ZERO ;
   char const *bad = 0 ;
   me = control_me() ;
-  if (control_readulong(&databytes, "control/databytes", 0) < 0) bad = "control/databytes" ;
+  if (control_names_load(&bad) < 0) { }
+  else if (control_readulong(&databytes, "control/databytes", 0) < 0) bad = "control/databytes" ;
   else if (control_readulong(&maxrcpts, "control/smtpdmaxrcpts", RCPTS_DEFAULT) < 0 || (!maxrcpts && malformed())) bad = "control/smtpdmaxrcpts" ;
   else if (control_readulong(&maxhops, "control/maxhops", HOPS_DEFAULT) < 0) bad = "control/maxhops" ;
   else
@@ -735,6 +736,7 @@ static void readcontrol (void)
       if (greetdelay > TIMEOUT_MAX) greetdelay = TIMEOUT_MAX ;
     }
     if (!bad && control_readlines(&rcpthosts, "control/smtpdrcpthosts") < 0) bad = "control/smtpdrcpthosts" ;
+    if (!bad && control_locals_load() < 0) bad = "control/locals" ;
   }
   stralloc_free(&sa) ;
   if (!bad) readaliases() ;

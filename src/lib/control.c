@@ -161,22 +161,31 @@ char const *control_defaultdomain (void)
   return dd.s && dd.len ? dd.s : control_me() ;
 }
 
+/* control/locals, or localhost and control_me() when it is absent; a
+   file that exists but cannot be read is never taken for an absent one
+   (local mail would leave through a smarthost) and is not cached. */
+static stralloc locals = STRALLOC_ZERO ;
+static int locals_loaded = 0 ;
+
+int control_locals_load (void)
+{
+  int r = control_readlines(&locals, "control/locals") ;
+  locals_loaded = 0 ;
+  if (r < 0) return -1 ;
+  if (!r)
+  {
+    char const *me = control_me() ;
+    locals.len = 0 ;
+    if (!stralloc_catb(&locals, "localhost", 10) || !stralloc_catb(&locals, me, strlen(me) + 1)) return -1 ;
+  }
+  locals_loaded = 1 ;
+  return 0 ;
+}
+
 int control_islocal (char const *domain, size_t len)
 {
-  static stralloc locals = STRALLOC_ZERO ;
-  static int loaded = 0 ;
   size_t i = 0 ;
-  if (!loaded)
-  {
-    int r = control_readlines(&locals, "control/locals") ;
-    if (r <= 0)
-    {
-      char const *me = control_me() ;
-      locals.len = 0 ;
-      if (!stralloc_catb(&locals, "localhost", 10) || !stralloc_catb(&locals, me, strlen(me) + 1)) return 0 ;
-    }
-    loaded = 1 ;
-  }
+  if (!locals_loaded && control_locals_load() < 0) return -1 ;
   while (i < locals.len)
   {
     size_t l = strlen(locals.s + i) ;

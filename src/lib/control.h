@@ -33,7 +33,13 @@ extern char const *control_me (void) ;
 /* control/defaultdomain, or control_me(). */
 extern char const *control_defaultdomain (void) ;
 /* 1 if domain (case-insensitive) is in control/locals (default:
-   localhost and control_me()). */
+   localhost and control_me()), 0 if not, -1 (errno set) when
+   control/locals exists but cannot be read: a temporary error, never
+   "not local". Loaded once, by the first call or control_locals_load. */
 extern int control_islocal (char const *domain, size_t len) ;
+/* (Re)reads control/locals for control_islocal: 0 ok, -1 (errno set)
+   when it exists but cannot be read. Programs that route or accept mail
+   call it at start (and on reload) and fail temporarily on -1. */
+extern int control_locals_load (void) ;
 
 #endif

@@ -41,6 +41,7 @@ static ip46 servers[DNS_SERVERS_MAX] ;
 static uint16_t ports[DNS_SERVERS_MAX] ;
 static unsigned int nservers = 0 ;
 static int loaded = 0 ;
+static int unreadable = 0 ;  /* errno of a resolver file that exists but could not be read */
 
 static void addserver (char const *s, size_t len)
 {
@@ -68,7 +69,14 @@ static void loadconf (char const *path)
 {
   stralloc sa = STRALLOC_ZERO ;
   size_t i = 0 ;
-  if (!openslurpclose(&sa, path)) return ;
+  if (!openslurpclose(&sa, path))
+  {
+    /* a file that cannot be read is not an empty one: no servers, every
+       query fails temporarily (asking 127.0.0.1 instead could route
+       mail by the wrong resolver's answers) */
+    if (errno != ENOENT) unreadable = errno ;
+    return ;
+  }
   while (i < sa.len)
   {
     size_t end, a, b ;
@@ -95,7 +103,7 @@ unsigned int dns_servers (ip46 *ips, uint16_t *p)
     else if (mm_path(&path, "control/resolvconf") && access(path.s, F_OK) == 0) loadconf(path.s) ;
     else loadconf("/etc/resolv.conf") ;
     stralloc_free(&path) ;
-    if (!nservers)
+    if (!nservers && !unreadable)
     {
       ip46_scan("127.0.0.1", servers) ;
       ports[0] = DNS_PORT ;
@@ -339,7 +347,7 @@ static int query (char const *name, unsigned int type, unsigned char *ans, size_
   uint16_t p[DNS_SERVERS_MAX] ;
   unsigned int n = dns_servers(ips, p) ;
   int e = DNS_TEMP ;
-  int lasterr = ETIMEDOUT ;
+  int lasterr = n ? ETIMEDOUT : unreadable ;
   uint16_t id ;
   random_buf((char *)&id, sizeof id) ;
   if (!mkquery(&q, name, type, id)) { stralloc_free(&q) ; errno = EINVAL ; return DNS_NXDOMAIN ; }

@@ -31,7 +31,8 @@ struct dns_mx_s
 /* The servers: $MM_RESOLV_CONF (not when setuid or setgid), else
    control/resolvconf, else /etc/resolv.conf; "nameserver ADDRESS" lines,
    ADDRESS an IPv4 or IPv6 address, optionally followed by #PORT.
-   Default 127.0.0.1. Read once. */
+   Default 127.0.0.1. Read once. None (0) when the file exists but
+   cannot be read: every lookup is then DNS_TEMP with that errno. */
 extern unsigned int dns_servers (ip46 *ips, uint16_t *ports) ;
 
 /* MX records of domain, appended to mxs (dns_mx) in preference order,

@@ -41,6 +41,9 @@ int rewrite_load (rewrite *rw, char const *file, unsigned int *line)
   unsigned int n = 0 ;
   rw->rules.len = 0 ;
   if (r <= 0) { stralloc_free(&raw) ; return r ; }
+  /* rules apply to local addresses only: without control/locals none
+     could be told apart, and they would leave unrewritten */
+  if (control_locals_load() < 0) { stralloc_free(&raw) ; return -1 ; }
   /* control_readlines dropped comments and blank lines: count what is left */
   while (i < raw.len)
   {
@@ -81,7 +84,7 @@ int rewrite_address (rewrite const *rw, char const *addr, size_t len, stralloc *
   size_t at = address_at(addr, len), i = 0 ;
   stralloc tmp = STRALLOC_ZERO ;
   out->len = 0 ;
-  if (at < len && rw->rules.len && control_islocal(addr + at + 1, len - at - 1))
+  if (at < len && rw->rules.len && control_islocal(addr + at + 1, len - at - 1) > 0)
   {
     /* the patterns are matched against NUL-terminated copies */
     if (!stralloc_catb(&tmp, addr, len) || !stralloc_0(&tmp)) return -1 ;
