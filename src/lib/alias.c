@@ -252,7 +252,7 @@ static int aliasdb_parse (aliasdb *db, size_t rawlen, unsigned int *line, char c
   {
     aliasentry *e = genalloc_s(aliasentry, &db->entries) ;
     size_t n = genalloc_len(aliasentry, &db->entries) ;
-    qsort(e, n, sizeof(aliasentry), &entry_cmp) ;
+    if (n > 1) qsort(e, n, sizeof(aliasentry), &entry_cmp) ;  /* e is NULL when there is no entry */
     for (size_t j = 1 ; j < n ; j++)
       if (!strcmp(db->file.s + e[j-1].name, db->file.s + e[j].name))
       {
