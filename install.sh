@@ -453,6 +453,8 @@ run chmod 0622 "$home/queue/lock/trigger"
 dir "$home/queue/online" "$u_send" "$g_online" 02775
 # postmaster's last-resort mailbox, written by the alias user
 dir "$home/mail" "$u_alias" "$gr_alias" 00700
+# mm-pop3fetch's UIDL records and account locks: the pop user's alone
+dir "$home/pop" "$u_pop" "$(group_of "$u_pop")" 00700
 
 # ---- service directories (daemontools) and systemd units
 

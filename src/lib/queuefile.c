@@ -28,6 +28,7 @@ int qfile_header_scan (char const *s, uint64_t *len)
   for (i = 4 ; i < 24 ; i++)
   {
     if (s[i] < '0' || s[i] > '9') return 0 ;
+    if (u > (UINT64_MAX - (s[i] - '0')) / 10) return 0 ;  /* 20 digits may say more than 64 bits hold */
     u = u * 10 + (s[i] - '0') ;
   }
   *len = u ;
@@ -142,8 +143,9 @@ int qfile_read (int fd, qfile *q)
   if (pread(fd, hdr, MESS_HEADER_LEN, 0) != MESS_HEADER_LEN) goto proto ;
   if (!qfile_header_scan(hdr, &q->messlen)) goto proto ;
   if (fstat(fd, &st) < 0) return -1 ;
+  /* compared before the addition: a damaged length must not wrap around */
+  if (st.st_size < MESS_HEADER_LEN || q->messlen > (uint64_t)st.st_size - MESS_HEADER_LEN) goto proto ;
   q->envstart = MESS_HEADER_LEN + (off_t)q->messlen ;
-  if (st.st_size < q->envstart) goto proto ;
   if (!stralloc_ready(&raw, st.st_size - q->envstart)) return -1 ;
   {
     ssize_t got = pread(fd, raw.s, st.st_size - q->envstart, q->envstart) ;
