@@ -114,7 +114,7 @@ pop3_drop st 2
 pst=$(pop3server st --fault stall-retr)
 account isp stall "$pst" timeout=30
 ( "$MM_HOME/bin/mm-pop3fetch" isp/stall >"$T/first.out" 2>&1 & echo $! > "$T/first.pid"; wait )  &
-wait_until grep -q '^RETR' "$T/st.transcript"
+wait_until grep -qs '^RETR' "$T/st.transcript"
 fetch isp/stall
 like "$(cat "$T/fetch.out")" 'another fetch of this account is running' "a second fetch of a locked account says so and leaves"
 kill -9 "$(cat "$T/first.pid")"
