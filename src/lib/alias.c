@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/genalloc.h>
 #include <skalibs/stralloc.h>
@@ -264,8 +267,25 @@ static int aliasdb_parse (aliasdb *db, size_t rawlen, unsigned int *line, char c
   return 1 ;
 }
 
+/* Read path into sa (replacing it) and fstat what was read: the owner
+   that counts is the one of the file read, not of a path that may
+   change. A fifo or a device is not read (EINVAL). 1 ok, 0 error. */
+static int file_slurp (stralloc *sa, char const *path, struct stat *st)
+{
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC) ;
+  int r ;
+  if (fd < 0) return 0 ;
+  if (fstat(fd, st) < 0) { fd_close(fd) ; return 0 ; }
+  if (!S_ISREG(st->st_mode)) { fd_close(fd) ; errno = EINVAL ; return 0 ; }
+  sa->len = 0 ;
+  r = slurp(sa, fd) ;
+  fd_close(fd) ;
+  return r ;
+}
+
 int aliasdb_load (aliasdb *db, char const *path, unsigned int *line, char const **why)
 {
+  struct stat st ;
   stralloc fn = STRALLOC_ZERO ;
   int r ;
   db->file.len = 0 ;
@@ -275,7 +295,8 @@ int aliasdb_load (aliasdb *db, char const *path, unsigned int *line, char const 
   if (path[0] == '/') r = stralloc_cats(&fn, path) && stralloc_0(&fn) ;
   else r = mm_path(&fn, path) ;
   if (!r) return -1 ;
-  r = openslurpclose(&db->file, fn.s) ;
+  db->admin = 0 ;
+  r = file_slurp(&db->file, fn.s, &st) ;
   stralloc_free(&fn) ;
   if (!r)
   {
@@ -283,6 +304,7 @@ int aliasdb_load (aliasdb *db, char const *path, unsigned int *line, char const 
     db->file.len = 0 ;
     return 1 ;
   }
+  db->admin = st.st_uid ;
   if (memchr(db->file.s, 0, db->file.len)) { *line = 1 ; *why = "NUL byte in the alias file" ; return 0 ; }
   return aliasdb_parse(db, db->file.len, line, why) ;
 }
@@ -311,6 +333,7 @@ struct expander_s
   stralloc *strings ;
   stralloc stack ;        /* names on the current expansion path, NUL-separated */
   unsigned int depth ;
+  unsigned int untrusted ;   /* inside :include: files the administrator does not own */
   int added ;
   int goodseen ;   /* a good target came out, new or a duplicate */
 } ;
@@ -480,8 +503,9 @@ static int expand_namen (expander *x, char const *name, size_t len)
 static int expand_include (expander *x, char const *path)
 {
   stralloc text = STRALLOC_ZERO, list = STRALLOC_ZERO, key = STRALLOC_ZERO ;
+  struct stat st ;
   size_t i ;
-  int n, r = 1 ;
+  int n, r = 1, trusted ;
   if (!stralloc_cats(&key, INCLUDE_PREFIX) || !stralloc_cats(&key, path) || !stralloc_0(&key)) return -1 ;
   if (on_stack(x, key.s))
   {
@@ -490,10 +514,19 @@ static int expand_include (expander *x, char const *path)
     goto end ;
   }
   if (x->depth >= ALIAS_DEPTH_MAX) { r = too_deep(x, key.s) ; goto end ; }
-  if (!openslurpclose(&text, path))
+  if (!file_slurp(&text, path, &st))
   {
     if (errno == ENOENT) r = error_add(x, key.s, "5.3.5", "include file does not exist: ", current(x), path) ;
+    else if (errno == EINVAL) r = error_add(x, key.s, "5.3.5", "include file is not a regular file: ", current(x), path) ;
     else r = -1 ;
+    goto end ;
+  }
+  trusted = !st.st_uid || st.st_uid == x->db->admin ;
+  /* mm-send reads what its user may read (the queue among it): a user's
+     file is read for the user only when everyone may read it */
+  if (!trusted && !(st.st_mode & S_IROTH))
+  {
+    r = error_add(x, key.s, "5.7.1", "include file is neither the administrator's nor readable by everyone: ", current(x), path) ;
     goto end ;
   }
   if (memchr(text.s, 0, text.len)) { r = error_add(x, key.s, "5.3.5", "NUL byte in include file ", current(x), path) ; goto end ; }
@@ -501,6 +534,7 @@ static int expand_include (expander *x, char const *path)
   if (n == -1) { r = -1 ; goto end ; }
   if (n == -2) { r = error_add(x, key.s, "5.3.5", "unterminated quote in include file ", current(x), path) ; goto end ; }
   if (!push(x, key.s)) { r = -1 ; goto end ; }
+  if (!trusted) x->untrusted++ ;
   for (i = 0 ; i < list.len ; )
   {
     size_t l = strlen(list.s + i) ;
@@ -516,6 +550,7 @@ static int expand_include (expander *x, char const *path)
     if (r < 0) break ;
     i += l + 1 ;
   }
+  if (!trusted) x->untrusted-- ;
   pop(x) ;
  end:
   stralloc_free(&text) ;
@@ -527,6 +562,16 @@ static int expand_include (expander *x, char const *path)
 static int expand_target (expander *x, char const *t, size_t len)
 {
   size_t at ;
+  /* qmail would run them as the file's owner; mm runs pipes and files
+     as the alias user only, so a user's list may hold addresses alone */
+  if (x->untrusted && (t[0] == '|' || t[0] == '/'))
+  {
+    stralloc n = STRALLOC_ZERO ;
+    int r = stralloc_catb(&n, t, len) && stralloc_0(&n) ;
+    r = r ? error_add(x, n.s, "5.7.1", "no commands or files from an :include: file the administrator does not own: ", current(x), n.s) : -1 ;
+    stralloc_free(&n) ;
+    return r ;
+  }
   switch (t[0])
   {
     case '|' : return result_add(x, '|', t + 1, len - 1, 0) ;
@@ -553,9 +598,7 @@ static int expand_target (expander *x, char const *t, size_t len)
   at = address_at(t, len) ;
   if (at < len)
   {
-    int local = control_islocal(t + at + 1, len - at - 1) ;
-    if (local < 0) return -1 ;  /* control/locals unreadable: temporary */
-    if (local) return expand_namen(x, t, at) ;
+    if (control_islocal(t + at + 1, len - at - 1)) return expand_namen(x, t, at) ;
     {
       stralloc a = STRALLOC_ZERO ;
       int r ;
@@ -571,7 +614,7 @@ static int expand_target (expander *x, char const *t, size_t len)
 
 int alias_expand (aliasdb const *db, char const *localpart, int (*user_exists)(char const *), genalloc *out, stralloc *strings)
 {
-  expander x = { .db = db, .user_exists = user_exists, .out = out, .strings = strings, .stack = STRALLOC_ZERO, .depth = 0, .added = 0, .goodseen = 0 } ;
+  expander x = { .db = db, .user_exists = user_exists, .out = out, .strings = strings, .stack = STRALLOC_ZERO, .depth = 0, .untrusted = 0, .added = 0, .goodseen = 0 } ;
   stralloc name = STRALLOC_ZERO ;
   int r ;
   size_t len = strlen(localpart) ;

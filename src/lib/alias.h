@@ -3,6 +3,7 @@
 #define MM_ALIAS_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/genalloc.h>
 
@@ -24,8 +25,9 @@ struct aliasdb_s
   stralloc file ;    /* the alias file's contents, then the parsed strings */
   genalloc entries ; /* internal: one per alias, sorted by name */
   stralloc delimiters ; /* control/recipientdelimiter, NUL-terminated */
+  uid_t admin ;      /* the alias file's owner: with root, whose :include: files are trusted */
 } ;
-#define ALIASDB_ZERO { .file = STRALLOC_ZERO, .entries = GENALLOC_ZERO, .delimiters = STRALLOC_ZERO }
+#define ALIASDB_ZERO { .file = STRALLOC_ZERO, .entries = GENALLOC_ZERO, .delimiters = STRALLOC_ZERO, .admin = 0 }
 
 /* Load path (relative to the home, normally "control/aliases"; an
    absolute path is used as it is), and control/recipientdelimiter. An
@@ -44,6 +46,10 @@ extern unsigned int aliasdb_count (aliasdb const *db) ;
    else an error result "5.1.1 no such user NAME". Duplicates already
    present in out are not appended again. postmaster always resolves:
    alias, else user, else "/<home>/mail/postmaster".
+   An :include: file owned by neither root nor the alias file's owner
+   is read only when everyone may read it (the reader must not show its
+   own files on a user's behalf), and its commands and files, even
+   through further includes, become error results "5.7.1 ...".
    Returns the number of results appended, -1 on ENOMEM or I/O error
    (an :include: file that cannot be read; errno set). */
 extern int alias_expand (aliasdb const *db, char const *localpart, int (*user_exists)(char const *), genalloc *out, stralloc *strings) ;

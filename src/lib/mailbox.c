@@ -128,6 +128,14 @@ static int lockfile_linked (int fd)
   return fstat(fd, &st) == 0 && st.st_nlink > 0 ;
 }
 
+/* A lock file that neither we (the recipient) nor root made: the
+   recipient's own programs and root's make the only lock files that
+   count for this mailbox. */
+static int dotlock_foreign (struct stat const *st)
+{
+  return st->st_uid != geteuid() && st->st_uid != 0 ;
+}
+
 static int dotlock_get (char const *lockpath, char const *path, int *lockfd, off_t *recover, stralloc *why)
 {
   time_t start = time(0) ;
@@ -149,8 +157,17 @@ static int dotlock_get (char const *lockpath, char const *path, int *lockfd, off
        open of the mailbox says so */
     if (errno == EACCES || errno == EPERM || errno == EROFS || errno == ENOENT) return 0 ;
     if (errno != EEXIST) return reasonsys(why, "create the lock file", lockpath), -1 ;
-    fd = open3(lockpath, O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0) ;
+    fd = open3(lockpath, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0) ;
     if (fd < 0 && errno == ENOENT) continue ;
+    if (fd < 0 ? lstat(lockpath, &st) == 0 && dotlock_foreign(&st) : fstat(fd, &st) == 0 && dotlock_foreign(&st))
+    {
+      /* planted by another user in a world-writable spool: no holder of
+         ours, and never a size to cut the mailbox back to; it cannot be
+         removed (sticky directory), so the fcntl lock must do */
+      if (fd >= 0) close(fd) ;
+      strerr_warnw3x("ignoring ", lockpath, ": it belongs to another user") ;
+      return 0 ;
+    }
     if (fd >= 0)
     {
       char text[64] ;
@@ -260,6 +277,11 @@ int mailbox_mbox (char const *path, char const *sender, char const *head, size_t
   }
   if (fstat(fd, &st) < 0) { r = reasonsys(why, "stat mailbox", path) ; goto close ; }
   if (!S_ISREG(st.st_mode)) { r = reason(why, "4.2.1 mailbox is not a regular file: ", path, 0, 0) ; goto close ; }
+  /* in a world-writable spool anyone may make the file first: mail
+     appended to it would be theirs to read (and a hard link would point
+     the append at another of the recipient's files) */
+  if (st.st_uid != geteuid()) { r = reason(why, "4.2.1 mailbox is not owned by the recipient: ", path, " (remove it, mm-local(8))", 0) ; goto close ; }
+  if (st.st_nlink != 1) { r = reason(why, "4.2.1 mailbox has more than one name (a hard link): ", path, 0, 0) ; goto close ; }
   r = fcntl_lock(fd, path, why) ;
   if (r) goto close ;
   if (fstat(fd, &st) < 0) { r = reasonsys(why, "stat mailbox", path) ; goto close ; }

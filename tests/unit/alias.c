@@ -228,6 +228,32 @@ int main (void)
   writefile("members", "dave\n") ;
   is(expand("list"), "!dave=5.1.1 alias list: no such user dave", "include files are read at expansion time") ;
 
+  /* :include: files of someone else than the administrator (the alias
+     file's owner) or root: addresses only, and read only when everyone
+     may read them (issue 10, item 2) */
+  writefile("userlist", "alice, \"|touch pwned\", /tmp/x.mbox, :include:/dev/null\n") ;
+  writefile("secret", "alice\nsecret-line@@here\n") ;
+  snprintf(buf, sizeof buf, "ulist: :include:%s/userlist\nsec: :include:%s/secret\nfifo: :include:/dev/null\n", home, home) ;
+  loadok(buf, "user include files") ;
+  is(expand("ulist"), "ualice; |touch pwned; /tmp/x.mbox; !:include:/dev/null=5.3.5 alias ulist: include file is not a regular file: /dev/null",
+     "the administrator's include: commands and files too; a device is not read") ;
+  if (!getuid())
+  {
+    /* root can give the files away; an ordinary run cannot make them */
+    char want[8400] ;
+    snprintf(buf, sizeof buf, "%s/userlist", home) ;
+    ok(chown(buf, 65534, 65534) == 0 && chmod(buf, 0644) == 0, "userlist given to uid 65534") ;
+    is(expand("ulist"), "ualice; !|touch pwned=5.7.1 alias ulist: no commands or files from an :include: file the administrator does not own: |touch pwned; "
+       "!/tmp/x.mbox=5.7.1 alias ulist: no commands or files from an :include: file the administrator does not own: /tmp/x.mbox; "
+       "!:include:/dev/null=5.3.5 alias ulist: include file is not a regular file: /dev/null",
+       "a user's include: addresses only, no command, no file") ;
+    snprintf(buf, sizeof buf, "%s/secret", home) ;
+    ok(chown(buf, 65534, 65534) == 0 && chmod(buf, 0640) == 0, "secret given to uid 65534, not readable by everyone") ;
+    snprintf(want, sizeof want, "!:include:%s=5.7.1 alias sec: include file is neither the administrator's nor readable by everyone: %s", buf, buf) ;
+    is(expand("sec"), want, "a user's file that not everyone may read is not read (nothing of it is quoted)") ;
+  }
+  else for (int k = 0 ; k < 4 ; k++) printf("ok %u - # SKIP chown needs root\n", ++testno) ;
+
   /* syntax errors */
   loadbad("x: alice\ny: |\n", 2, "empty command") ;
   loadbad("x: :include:relative/path\n", 1, "relative include") ;
