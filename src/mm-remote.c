@@ -39,10 +39,12 @@
 #include "route.h"
 #include "smtpio.h"
 #include "smtpreply.h"
+#include "tlsstart.h"
 
-#define USAGE "mm-remote route destination"
+#define USAGE "mm-remote route destination | mm-remote -i route [destination]"
 
 #define PORT_SMTP 25              /* RFC 5321 4.5.4.2 */
+#define PORT_SUBMISSIONS 465      /* RFC 8314 3.3: implicit TLS */
 #define REPLYLINE_MAX 2048        /* RFC 5321 4.5.3.1.5 says 512; be lenient, cut beyond */
 #define TIMEOUT_CONNECT 60
 #define TIMEOUT_REPLY 300         /* RFC 5321 4.5.3.2: 5 minutes for most replies */
@@ -64,6 +66,16 @@ static unsigned int directport = PORT_SMTP ;
 static stralloc authmechs = STRALLOC_ZERO ;   /* NUL-separated, upper case */
 static stralloc authuser = STRALLOC_ZERO ;
 static stralloc authsecret = STRALLOC_ZERO ;
+
+/* TLS (mm-routes(5) "tls"): the default is opportunistic STARTTLS */
+#define TLS_NONE 0
+#define TLS_MAY 1
+#define TLS_STARTTLS 2
+#define TLS_IMPLICIT 3
+static int tlsmode = TLS_MAY ;
+static stralloc tlsca = STRALLOC_ZERO, tlscert = STRALLOC_ZERO, tlskey = STRALLOC_ZERO, tlsmin = STRALLOC_ZERO ;
+static stralloc tlspins = STRALLOC_ZERO ;   /* NUL-separated */
+static int inspect = 0 ;                    /* -i: show what the server presents */
 
 /* where we are connected, for the log and the result texts */
 static stralloc peer = STRALLOC_ZERO ;        /* "host[ip]" */
@@ -380,7 +392,7 @@ static tain lastio ;
 static smtpio_line rline = SMTPIO_LINE_ZERO ;
 
 /* what the server offers (EHLO) */
-static int esmtp, pipelining, chunking, eightbitmime, smtputf8, hassize ;
+static int esmtp, pipelining, chunking, eightbitmime, smtputf8, hassize, offerstarttls ;
 static uint64_t maxsize ;
 static stralloc authoffered = STRALLOC_ZERO ;   /* " MECH MECH " */
 
@@ -511,13 +523,114 @@ static char resultof (unsigned int code)
   return code >= 200 && code < 300 ? 'K' : code >= 500 ? 'D' : 'Z' ;
 }
 
+static tlsstart tls = TLSSTART_ZERO ;
+static int tlson = 0 ;            /* the connection is encrypted: sock is mm-tls's socket */
+static char const *tlshost = 0 ;  /* the name to verify and send as SNI */
+
 static void closeconn (void)
 {
   if (sock >= 0) fd_close(sock) ;
   sock = -1 ;
+  if (tlson) tlsstart_end(&tls) ;   /* mm-tls saw the end of file: reap it */
+  tlson = 0 ;
   out.len = outpos = 0 ;
   rline.done = 1 ;
   rep.nlines = 0 ;
+}
+
+static void tlsarg (char const *s)
+{
+  if (!tlsstart_arg(&tls, s)) strerr_dief1x(EX_SOFTWARE, "too many arguments for mm-tls") ;
+}
+
+/* mm-tls's arguments for this route and host (mm-tls(8)) */
+static void tls_args (void)
+{
+  static char th[UINT_FMT], tt[UINT_FMT] ;
+  th[uint_fmt(th, treply)] = 0 ;
+  tt[uint_fmt(tt, (tdata > treply ? tdata : treply) + 60)] = 0 ;
+  tls.argc = 1 ; tls.argv[1] = 0 ;
+  tlsarg(inspect ? "-cI" : "-c") ;
+  tlsarg("-n") ; tlsarg(tlshost) ;
+  tlsarg("-t") ; tlsarg(th) ;
+  tlsarg("-T") ; tlsarg(tt) ;
+  if (tlsca.len) { tlsarg("-C") ; tlsarg(tlsca.s) ; }
+  if (tlscert.len) { tlsarg("-a") ; tlsarg(tlscert.s) ; tlsarg("-k") ; tlsarg(tlskey.s) ; }
+  if (tlsmin.len) { tlsarg("-m") ; tlsarg(tlsmin.s) ; }
+  if (inspect) return ;
+  for (size_t i = 0 ; i < tlspins.len ; i += strlen(tlspins.s + i) + 1) { tlsarg("-p") ; tlsarg(tlspins.s + i) ; }
+  /* opportunistic: encrypt, but a certificate that does not verify is
+     no reason to wait, unless the route named what to trust */
+  if (tlsmode == TLS_MAY && !tlsca.len && !tlspins.len) tlsarg("-O") ;
+}
+
+/* Hand the connection to mm-tls; sock becomes the plaintext side.
+   1 ok, 0 failed (connerr, the connection closed). */
+static int tls_begin (void)
+{
+  tain deadline ;
+  int r ;
+  tls_args() ;
+  tain_now_g() ;
+  tain_addsec_g(&deadline, treply + 10) ;
+  r = tlsstart_run(&tls, sock, &deadline) ;
+  sock = -1 ;
+  if (r <= 0)
+  {
+    setconnerr3("4.7.5 TLS failed with ", peer.s, ": ") ;
+    connerrsa.len-- ;
+    if (!stralloc_cats(&connerrsa, tls.report.s) || !stralloc_0(&connerrsa)) nomem() ;
+    connerr = connerrsa.s ;
+    logline("error: ", connerr, "", "") ;
+    closeconn() ;
+    return 0 ;
+  }
+  sock = tls.plain ;
+  tls.plain = -1 ;
+  tlson = 1 ;
+  if (ndelay_on(sock) < 0) strerr_diefu1sys(EX_TEMPFAIL, "set the TLS socket non-blocking") ;
+  buffer_init(&sin, &buffer_read, sock, sinbuf, sizeof sinbuf) ;
+  logline("TLS: ", tls.report.s, "", "") ;
+  /* every result text and log line names the protocol and cipher from now on */
+  peer.len-- ;
+  if (!stralloc_cats(&peer, " (") || !stralloc_cat(&peer, &tls.summary) || !stralloc_cats(&peer, ")") || !stralloc_0(&peer)) nomem() ;
+  return 1 ;
+}
+
+static void noextensions (void) ;
+
+/* RFC 3207 after EHLO. 1 go on (encrypted, or plaintext where the
+   route allows it), 0 failed (connerr). */
+static int starttls (void)
+{
+  if (tlson || tlsmode == TLS_NONE) return 1 ;
+  if (!offerstarttls)
+  {
+    if (tlsmode == TLS_MAY) return 1 ;
+    setconnerr("4.7.0 the route requires TLS and the server offers no STARTTLS: ", peer.s) ;
+    return 0 ;
+  }
+  out_puts("STARTTLS\r\n") ;
+  if (!reply_get(treply)) return 0 ;
+  if (rep.code != 220)
+  {
+    if (tlsmode == TLS_MAY) { logline("STARTTLS refused, going on without TLS: ", rep.text.s, "", "") ; return 1 ; }
+    setconnerr("4.7.0 STARTTLS refused: ", said_raw()) ;
+    return 0 ;
+  }
+  /* CVE-2011-0411: bytes after the 220 were written before the
+     handshake, by someone who wants them taken as coming through TLS */
+  if (!buffer_isempty(&sin))
+  {
+    setconnerr("4.7.0 the server sent data after its 220 to STARTTLS (injection?): ", peer.s) ;
+    logline("error: ", connerr, "", "") ;
+    return 0 ;
+  }
+  if (!tls_begin()) return 0 ;
+  /* RFC 3207 4.2: forget everything the server said before */
+  esmtp = 0 ;
+  noextensions() ;
+  return 2 ;
 }
 
 /* Connect to ip:port and read the greeting. 1 ok, 0 failed (connerr). */
@@ -547,6 +660,7 @@ static int connect_to (ip46 const *ip, uint16_t port)
   rline.done = 1 ; rep.nlines = 0 ;
   outqueued = outwritten = 0 ;
   tain_copynow(&lastio) ;
+  if (tlsmode == TLS_IMPLICIT && !tls_begin()) return 0 ;
   if (!reply_get(treply)) { closeconn() ; return 0 ; }
   if (rep.code != 220)
   {
@@ -559,7 +673,7 @@ static int connect_to (ip46 const *ip, uint16_t port)
 
 static void noextensions (void)
 {
-  pipelining = chunking = eightbitmime = smtputf8 = hassize = 0 ;
+  pipelining = chunking = eightbitmime = smtputf8 = hassize = offerstarttls = 0 ;
   maxsize = 0 ;
   if (!stralloc_copyb(&authoffered, " ", 1) || !stralloc_0(&authoffered)) nomem() ;
   authoffered.len-- ;
@@ -571,6 +685,7 @@ static void ehlo_parse (void)
   if (!smtpreply_ehlo(&rep, &x, &authoffered)) nomem() ;
   pipelining = x.pipelining ; chunking = x.chunking ; eightbitmime = x.eightbitmime ;
   smtputf8 = x.smtputf8 ; hassize = x.hassize ; maxsize = x.maxsize ;
+  offerstarttls = x.starttls ;
 }
 
 /* 1 ok, 0 failed (connerr) */
@@ -611,6 +726,13 @@ static int auth (void)
   char want[32] ;
   size_t i ;
   if (!authmechs.len) return 1 ;
+  /* the secret never goes out in clear, unless the route says tls none */
+  if (!tlson && tlsmode != TLS_NONE)
+  {
+    setconnerr("4.7.0 not sending the AUTH secret over a connection that is not encrypted: ", peer.s) ;
+    logline("error: ", connerr, "", "") ;
+    return 0 ;
+  }
   for (i = 0 ; i < authmechs.len ; i += strlen(authmechs.s + i) + 1)
   {
     size_t n = strlen(authmechs.s + i) ;
@@ -1387,6 +1509,47 @@ static void read_secret (void)
   stralloc_free(&path) ;
 }
 
+static void read_tlsfile (stralloc *sa, char const *file)
+{
+  stralloc rel = STRALLOC_ZERO ;
+  if (!route_file(&rel, rt, file)) nomem() ;
+  if (control_readline(sa, rel.s, 0) < 0) config_fail("4.3.5 cannot read a tls file of the route") ;
+  if (sa->len && !sa->s[sa->len - 1]) sa->len-- ;   /* NUL-terminated, the NUL not counted */
+  stralloc_free(&rel) ;
+}
+
+/* tls, tlsca, tlspin, tlscert, tlskey, tlsmin (mm-routes(5)) */
+static void read_tls (void)
+{
+  stralloc sa = STRALLOC_ZERO, rel = STRALLOC_ZERO ;
+  read_tlsfile(&sa, "tls") ;
+  if (!sa.len) tlsmode = TLS_MAY ;
+  else if (!strcasecmp(sa.s, "starttls")) tlsmode = TLS_STARTTLS ;
+  else if (!strcasecmp(sa.s, "implicit")) tlsmode = TLS_IMPLICIT ;
+  else if (!strcasecmp(sa.s, "none")) tlsmode = TLS_NONE ;
+  else if (!strcasecmp(sa.s, "opportunistic")) tlsmode = TLS_MAY ;
+  else config_fail("4.3.5 tls: starttls, implicit, opportunistic or none") ;
+  read_tlsfile(&tlsca, "tlsca") ;
+  read_tlsfile(&tlscert, "tlscert") ;
+  read_tlsfile(&tlskey, "tlskey") ;
+  read_tlsfile(&tlsmin, "tlsmin") ;
+  if (!tlscert.len != !tlskey.len) config_fail("4.3.5 tlscert and tlskey go together") ;
+  if (tlsmin.len && strcmp(tlsmin.s, "1.2") && strcmp(tlsmin.s, "1.3")) config_fail("4.3.5 tlsmin: 1.2 or 1.3") ;
+  if (!route_file(&rel, rt, "tlspin")) nomem() ;
+  if (control_readlines(&tlspins, rel.s) < 0) config_fail("4.3.5 cannot read tlspin") ;
+  for (size_t i = 0 ; i < tlspins.len ; i += strlen(tlspins.s + i) + 1)
+  {
+    char const *p = tlspins.s + i ;
+    size_t n ;
+    if (!strncasecmp(p, "sha256:", 7)) p += 7 ;
+    n = strspn(p, "0123456789abcdefABCDEF") ;
+    if (n != 64 || p[n]) config_fail("4.3.5 tlspin: each line is sha256: and 64 hex digits") ;
+  }
+  if (tlsmode == TLS_IMPLICIT && rt->smarthost.len && !rt->portgiven) rt->port = PORT_SUBMISSIONS ;
+  stralloc_free(&sa) ;
+  stralloc_free(&rel) ;
+}
+
 static void read_route (void)
 {
   char const *why = "" ;
@@ -1435,6 +1598,7 @@ static void read_route (void)
     if (control_readline(&authuser, rel.s, 0) <= 0 || !authuser.len) config_fail("4.3.5 authmech is set but authuser is missing") ;
     read_secret() ;
   }
+  read_tls() ;
   stralloc_free(&rel) ;
   stralloc_free(&sa) ;
 }
@@ -1450,6 +1614,42 @@ static void setpeer (char const *host, ip46 const *ip)
    || !stralloc_catb(&peer, "]", 1) || !stralloc_0(&peer)) nomem() ;
 }
 
+/* -i: connect as for mail, start TLS and print what the server shows */
+static int inspect_run (void)
+{
+  read_route() ;
+  if (!rt->smarthost.len && !destination[0]) strerr_dieusage(EX_USAGE, USAGE) ;
+  reqeof = 1 ;
+  if (tlsmode != TLS_IMPLICIT) tlsmode = TLS_STARTTLS ;
+  if (!find_targets()) return EX_TEMPFAIL ;
+  for (size_t t = 0 ; t < genalloc_len(target, &targets) ; t++)
+  {
+    target const *tg = genalloc_s(target, &targets) + t ;
+    char buf[4096] ;
+    ssize_t n ;
+    int r ;
+    setpeer(targetnames.s + tg->host, &tg->ip) ;
+    tlshost = targetnames.s + tg->host ;
+    if (!connect_to(&tg->ip, tg->port) || (!tlson && (!helo() || !(r = starttls()))))
+    {
+      logline("cannot use this host: ", connerr, "", "") ;
+      closeconn() ;
+      continue ;
+    }
+    buffer_putsflush(buffer_1, "server: ") ;
+    buffer_puts(buffer_1, peer.s) ;
+    buffer_puts(buffer_1, "\nTLS: ") ;
+    buffer_puts(buffer_1, tls.report.s) ;
+    buffer_putsflush(buffer_1, "\n") ;
+    ndelay_off(sock) ;
+    while ((n = fd_read(sock, buf, sizeof buf)) > 0) buffer_putflush(buffer_1, buf, n) ;
+    closeconn() ;
+    return 0 ;
+  }
+  strerr_warnw2x("giving up: ", connerr) ;
+  return EX_TEMPFAIL ;
+}
+
 int main (int argc, char const *const *argv)
 {
   size_t t = 0 ;
@@ -1457,14 +1657,17 @@ int main (int argc, char const *const *argv)
   PROG = "mm-remote" ;
   /* setuid and setgid the remote user: nothing of mm-send's identity stays */
   privs_init() ;
+  /* -i needs nothing of its caller, root included: drop it first */
+  if (argc > 1 && !strcmp(argv[1], "-i")) { inspect = 1 ; privs_drop_caller() ; argv++ ; argc-- ; }
   privs_refuse_root() ;
   privs_drop_caller() ;
-  if (argc != 3 || !argv[1][0] || !argv[2][0]) strerr_dieusage(EX_USAGE, USAGE) ;
-  routename = argv[1] ;
-  destination = argv[2] ;
+  if (inspect && argc == 2 && argv[1][0]) { routename = argv[1] ; destination = "" ; }
+  else if (argc != 3 || !argv[1][0] || !argv[2][0]) strerr_dieusage(EX_USAGE, USAGE) ;
+  else { routename = argv[1] ; destination = argv[2] ; }
   signal(SIGPIPE, SIG_IGN) ;
   tain_now_set_stopwatch_g() ;
   mm_chdir_home() ;
+  if (inspect) return inspect_run() ;
   if (ndelay_on(0) < 0) strerr_diefu1sys(EX_TEMPFAIL, "set the request pipe non-blocking") ;
   read_route() ;
 
@@ -1484,13 +1687,20 @@ int main (int argc, char const *const *argv)
     target const *tg = genalloc_s(target, &targets) + t ;
     int r ;
     setpeer(targetnames.s + tg->host, &tg->ip) ;
+    tlshost = targetnames.s + tg->host ;
     if (!connect_to(&tg->ip, tg->port))
     {
       logline("cannot use this host: ", connerr, "", "") ;
       t++ ;
       continue ;
     }
-    if (!helo()) { logline("cannot use this host: ", connerr, "", "") ; closeconn() ; t++ ; continue ; }
+    if (!helo() || !(r = starttls()) || (r == 2 && !helo()))
+    {
+      logline("cannot use this host: ", connerr, "", "") ;
+      closeconn() ;
+      t++ ;
+      continue ;
+    }
     r = auth() ;
     if (r < 0)
     {

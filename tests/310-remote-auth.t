@@ -10,6 +10,8 @@ plan 15
 
 inst_new
 remote_setup
+# these servers offer no STARTTLS: AUTH in clear only because the route says so
+route isp tls none
 m=$(printf 'Subject: auth\n\nhello\n' | queue_msg -f alice@localhost bob@b.example)
 
 for mech in PLAIN LOGIN CRAM-MD5; do

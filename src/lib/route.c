@@ -101,6 +101,7 @@ static int smarthost_parse (route *r, char const *s, char const **why)
     size_t n = uint_scan(colon + 1, &port) ;
     if (!n || colon[1 + n] || !port || port > 65535) return setwhy(why, r->name.s, "smarthost: bad port") ;
     r->port = port ;
+    r->portgiven = 1 ;
   }
   if (!hostlen) return setwhy(why, r->name.s, "smarthost: empty host") ;
   for (size_t i = 0 ; i < hostlen ; i++)

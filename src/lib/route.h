@@ -12,6 +12,7 @@ struct route_s
   stralloc name ;        /* NUL-terminated */
   stralloc smarthost ;   /* "host" NUL-terminated, empty for direct MX */
   unsigned int port ;    /* smarthost port, default 25 */
+  int portgiven ;        /* the smarthost file named the port */
   stralloc helo ;
   int permanent ;
   int last ;
