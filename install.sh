@@ -112,7 +112,7 @@ root: $owner
 MAILER-DAEMON: postmaster"
 
   umask 077
-  for d in queue queue/tmp queue/mess queue/todo queue/lock queue/online; do
+  for d in queue queue/tmp queue/mess queue/todo queue/lock queue/online queue/flush; do
     mkdir -p "$dir/$d"
   done
   [ -p "$dir/queue/lock/trigger" ] || mkfifo -m 0600 "$dir/queue/lock/trigger"
@@ -449,8 +449,14 @@ run chmod 0660 "$home/queue/lock/send"
 [ -p "$home/queue/lock/trigger" ] || { [ ! -e "$home/queue/lock/trigger" ] || run rm -f "$home/queue/lock/trigger"; run mkfifo "$home/queue/lock/trigger"; }
 run chown "$u_send:$g_mm" "$home/queue/lock/trigger"
 run chmod 0622 "$home/queue/lock/trigger"
-# routes that are up: made by root and the online group, progress files by mm-send
-dir "$home/queue/online" "$u_send" "$g_online" 02775
+# routes that are up: made by root and the online group (mm-online opens
+# nothing there by name but new files of its own)
+dir "$home/queue/online" root "$g_online" 02775
+# mm-send's progress files, read by mm-online --wait (root and the online
+# group): written by the send user alone, so neither reads a planted file
+dir "$home/queue/flush" "$u_send" "$g_online" 02755
+# progress files of older versions lived in queue/online
+[ "$dry" = 1 ] || rm -f "$home"/queue/online/*.flush "$home"/queue/online/*.flush.tmp
 # postmaster's last-resort mailbox, written by the alias user
 dir "$home/mail" "$u_alias" "$gr_alias" 00700
 # mm-pop3fetch's UIDL records and account locks: the pop user's alone

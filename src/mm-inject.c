@@ -6,8 +6,10 @@
 #include <sysexits.h>
 #include <skalibs/sgetopt.h>
 #include <skalibs/strerr.h>
+#include "home.h"
 #include "inject.h"
 #include "privs.h"
+#include "usage.h"
 
 #define USAGE "mm-inject [ -t ] [ -i ] [ -q ] [ -f sender ] [ -F fullname ] [ -- ] [ recipient ... ]"
 #define dieusage() strerr_dieusage(EX_USAGE, USAGE)
@@ -17,6 +19,7 @@ int main (int argc, char const *const *argv)
   subgetopt l = SUBGETOPT_ZERO ;
   inject_options o = INJECT_OPTIONS_ZERO ;
   PROG = "mm-inject" ;
+  usage_help(argc, argv, USAGE) ;
   privs_init() ;
   for (;;)
   {
@@ -33,5 +36,6 @@ int main (int argc, char const *const *argv)
     }
   }
   argc -= l.ind ; argv += l.ind ;
+  mm_home_check() ;
   inject(&o, argc, argv) ;
 }

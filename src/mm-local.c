@@ -30,6 +30,7 @@
 #include "control.h"
 #include "home.h"
 #include "privs.h"
+#include "usage.h"
 #include "mailbox.h"
 #include "qspawn.h"
 #include "rfc822.h"
@@ -731,6 +732,7 @@ int main (int argc, char const *const *argv)
 {
   int r ;
   PROG = "mm-local" ;
+  usage_help(argc, argv, USAGE) ;
   privs_init() ;
   spool_init() ;
   {

@@ -27,6 +27,7 @@
 #include "alias.h"
 #include "home.h"
 #include "privs.h"
+#include "usage.h"
 #include "queuefile.h"
 #include "users.h"
 #include "users_conf.h"
@@ -583,6 +584,7 @@ int main (int argc, char const *const *argv)
   int sfd ;
   int reading = 1, writing = 1 ;
   PROG = "mm-lspawn" ;
+  usage_help(argc, argv, USAGE) ;
   privs_init() ;
   if (argc > 1) strerr_dieusage(EX_USAGE, USAGE) ;
   {

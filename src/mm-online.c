@@ -3,7 +3,11 @@
    a NetworkManager dispatcher, cron), a member of the online group, or a
    private instance's owner. An install makes queue/online writable by
    the online group; mm-online itself has no privilege. Its only power
-   is creating and removing queue/online/NAME and pulling the trigger. */
+   is creating and removing queue/online/NAME and pulling the trigger.
+   Root runs it too, so nothing in queue/online is opened by name but
+   through statefile.h (a new file, never a planted link or fifo); the
+   progress files it reads are mm-send's, in queue/flush, which only the
+   send user can write. */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,9 +32,11 @@
 #include "control.h"
 #include "home.h"
 #include "privs.h"
+#include "usage.h"
 #include "queuefile.h"
 #include "rfc822.h"
 #include "route.h"
+#include "statefile.h"
 #include "trigger.h"
 #include "users_conf.h"
 
@@ -39,7 +45,7 @@
 #define WAIT_DEFAULT 3600        /* seconds --wait waits at most */
 #define WAIT_POLL_MS 200         /* how often --wait reads the progress file */
 #define DETECT_TIMEOUT 30        /* seconds an onlinequery command may take */
-#define FLUSH_SUFFIX ".flush"
+#define FLUSH_SUFFIX ".flush"     /* progress files of old versions, in queue/online */
 #define EX_FAILED EX_DATAERR     /* --wait: a message failed for good */
 
 static genalloc routes = GENALLOC_ZERO ;
@@ -93,6 +99,15 @@ static void online_path (stralloc *sa, char const *name, char const *suffix)
   stralloc_free(&rel) ;
 }
 
+/* queue/flush/NAME: mm-send's progress of the flush of route NAME */
+static void flush_path (stralloc *sa, char const *name)
+{
+  stralloc rel = STRALLOC_ZERO ;
+  if (!stralloc_cats(&rel, FLUSH_DIR "/") || !stralloc_cats(&rel, name)
+   || !stralloc_0(&rel) || !mm_path(sa, rel.s)) nomem() ;
+  stralloc_free(&rel) ;
+}
+
 static void online_dir (void)
 {
   stralloc sa = STRALLOC_ZERO ;
@@ -111,17 +126,21 @@ static route *named (char const *name)
 /* queue/online/NAME, made durable: mm-send may start after a crash */
 static void mark_up (route const *r)
 {
-  stralloc path = STRALLOC_ZERO ;
+  stralloc path = STRALLOC_ZERO, tmp = STRALLOC_ZERO, dir = STRALLOC_ZERO ;
   char stamp[UINT64_FMT + 1] ;
   size_t n ;
   if (r->permanent) return ;
   online_dir() ;
   online_path(&path, r->name.s, "") ;
+  online_path(&tmp, r->name.s, ".tmp") ;
+  if (!mm_path(&dir, "queue/online")) nomem() ;
   n = uint64_fmt(stamp, (uint64_t)time(0)) ;
   stamp[n++] = '\n' ;
-  if (!openwritenclose_suffix_sync(path.s, stamp, n, ".tmp"))
+  /* the online group may have planted NAME.tmp (as a link to a file of
+     root's): only a new file of ours is written */
+  if (!statefile_write(dir.s, path.s, tmp.s, stamp, n, 0644, 1))
     strerr_diefu2sys(EX_TEMPFAIL, "create ", path.s) ;
-  stralloc_free(&path) ;
+  stralloc_free(&path) ; stralloc_free(&tmp) ; stralloc_free(&dir) ;
 }
 
 static void mark_down (route const *r)
@@ -221,7 +240,7 @@ static int progress_read (char const *path, progress *p, struct stat *st)
 {
   char buf[256] ;
   ssize_t n ;
-  int fd = open(path, O_RDONLY | O_CLOEXEC) ;
+  int fd = statefile_open(path) ;
   char *s ;
   static char const *const keys[] = { "total", "sent", "deferred", "failed", "done" } ;
   unsigned long *vals[] = { &p->total, &p->sent, &p->deferred, &p->failed, &p->done } ;
@@ -277,7 +296,7 @@ static int wait_flush (route const *r, struct stat const *old, int hadold, unsig
   progress p = { 0, 0, 0, 0, 0 } ;
   tain deadline ;
   struct stat st ;
-  online_path(&path, r->name.s, FLUSH_SUFFIX) ;
+  flush_path(&path, r->name.s) ;
   tain_now_g() ;
   tain_addsec_g(&deadline, timeout) ;
   for (;;)
@@ -558,6 +577,7 @@ int main (int argc, char const *const *argv)
   int down = 0, dowait = 0, dodetect = 0 ;
   unsigned long timeout = WAIT_DEFAULT ;
   PROG = "mm-online" ;
+  usage_help(argc, argv, USAGE) ;
   privs_init() ;
   for (int i = 1 ; i < argc ; i++)
   {
@@ -591,7 +611,7 @@ int main (int argc, char const *const *argv)
     stralloc path = STRALLOC_ZERO ;
     struct stat old ;
     int hadold, ranhere ;
-    online_path(&path, r->name.s, FLUSH_SUFFIX) ;
+    flush_path(&path, r->name.s) ;
     hadold = stat(path.s, &old) == 0 ;
     stralloc_free(&path) ;
     mark_up(r) ;

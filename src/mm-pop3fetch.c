@@ -23,6 +23,7 @@
 #include "pop3.h"
 #include "pop3account.h"
 #include "privs.h"
+#include "usage.h"
 #include "qspawn.h"
 #include "route.h"
 #include "uidlstore.h"
@@ -556,6 +557,7 @@ int main (int argc, char const *const *argv)
   char const *why = "" ;
   int r ;
   PROG = "mm-pop3fetch" ;
+  usage_help(argc, argv, USAGE) ;
   privs_init() ;
   if (mm_privileged()) privs_drop_caller() ;
   privs_refuse_root() ;

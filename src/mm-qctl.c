@@ -23,6 +23,7 @@
 #include "control.h"
 #include "home.h"
 #include "privs.h"
+#include "usage.h"
 #include "queuefile.h"
 #include "trigger.h"
 #include "users.h"
@@ -321,6 +322,7 @@ int main (int argc, char const *const *argv)
   subgetopt l = SUBGETOPT_ZERO ;
   int what = 0 ;
   PROG = "mm-qctl" ;
+  usage_help(argc, argv, USAGE) ;
   privs_init() ;
   for (;;)
   {

@@ -23,6 +23,7 @@
 #include "etcpasswd.h"
 #include "home.h"
 #include "privs.h"
+#include "usage.h"
 #include "queuefile.h"
 #include "straycr.h"
 #include "trigger.h"
@@ -144,6 +145,7 @@ int main (int argc, char const *const *argv)
   struct timespec stamp ;
   uid_t uid = getuid() ;
   PROG = "mm-queue" ;
+  usage_help(argc, argv, USAGE) ;
   privs_init() ;
   {
     subgetopt l = SUBGETOPT_ZERO ;

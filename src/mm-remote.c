@@ -33,6 +33,7 @@
 #include "dns.h"
 #include "home.h"
 #include "privs.h"
+#include "usage.h"
 #include "md5.h"
 #include "queuefile.h"
 #include "rewrite.h"
@@ -1655,6 +1656,7 @@ int main (int argc, char const *const *argv)
   size_t t = 0 ;
   unsigned int idle = 0 ;
   PROG = "mm-remote" ;
+  usage_help(argc, argv, USAGE) ;
   /* setuid and setgid the remote user: nothing of mm-send's identity stays */
   privs_init() ;
   /* -i needs nothing of its caller, root included: drop it first */

@@ -35,10 +35,12 @@
 #include "control.h"
 #include "home.h"
 #include "privs.h"
+#include "usage.h"
 #include "queuefile.h"
 #include "report.h"
 #include "rfc822.h"
 #include "route.h"
+#include "statefile.h"
 #include "trigger.h"
 #include "users.h"
 
@@ -885,7 +887,7 @@ static void flush_write (unsigned int k)
   for (unsigned int c = 0 ; c < CONN_MAX ; c++) if (conns[c].used && conns[c].route == k) done = 0 ;
   for (size_t i = 0 ; done && i < genalloc_len(msg, &msgs) ; i++)
     if (genalloc_s(msg, &msgs)[i].due <= now || genalloc_s(msg, &msgs)[i].job) done = 0 ;
-  if (stralloc_cats(&path, "queue/online/") && stralloc_cats(&path, route_at(k)->name.s) && stralloc_cats(&path, ".flush") && stralloc_0(&path)
+  if (stralloc_cats(&path, FLUSH_DIR "/") && stralloc_cats(&path, route_at(k)->name.s) && stralloc_0(&path)
    && stralloc_copy(&tmp, &path) && (tmp.len--, stralloc_cats(&tmp, ".tmp")) && stralloc_0(&tmp)
    && stralloc_cats(&text, "total ") && stralloc_cats(&text, u64(f->total))
    && stralloc_cats(&text, " sent ") && stralloc_cats(&text, u64(f->sent))
@@ -893,8 +895,9 @@ static void flush_write (unsigned int k)
    && stralloc_cats(&text, " failed ") && stralloc_cats(&text, u64(f->failed))
    && stralloc_cats(&text, done ? " done 1\n" : " done 0\n"))
   {
-    /* progress only: no fsync, a crash just loses the display */
-    if (openwritenclose_unsafe(tmp.s, text.s, text.len) && rename(tmp.s, path.s) == 0) { }
+    /* progress only: no fsync, a crash just loses the display; a new
+       file, never through a link (statefile.h) */
+    if (statefile_write(FLUSH_DIR, path.s, tmp.s, text.s, text.len, 0644, 0)) { }
     else if (errno != ENOENT) logl("warning: unable to write ", path.s, ": ", strerror(errno)) ;
   }
   if (done)
@@ -1366,6 +1369,7 @@ int main (int argc, char const *const *argv)
   iopause_fd x[3 + CONN_MAX] ;
   unsigned int xconn[CONN_MAX], nxconn = 0 ;
   PROG = "mm-send" ;
+  usage_help(argc, argv, USAGE) ;
   privs_init() ;
   {
     subgetopt l = SUBGETOPT_ZERO ;

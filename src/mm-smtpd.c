@@ -23,6 +23,7 @@
 #include "control.h"
 #include "date822.h"
 #include "privs.h"
+#include "usage.h"
 #include "qspawn.h"
 #include "rfc822.h"
 #include "route.h"
@@ -825,8 +826,10 @@ int main (int argc, char const *const *argv)
 {
   char const *x ;
   PROG = "mm-smtpd" ;
+  usage_help(argc, argv, USAGE) ;
   privs_init() ;
   if (argc > 1) strerr_dieusage(EX_USAGE, USAGE) ;
+  mm_home_check() ;
   signal(SIGPIPE, SIG_IGN) ;
   /* a parent that ignores SIGCHLD would take mm-queue's exit code from us */
   signal(SIGCHLD, SIG_DFL) ;

@@ -13,6 +13,7 @@
 #include <skalibs/strerr.h>
 #include "home.h"
 #include "privs.h"
+#include "usage.h"
 #include "users_conf.h"
 
 #define USAGE "mm-start"
@@ -24,6 +25,7 @@ int main (int argc, char const *const *argv)
   stralloc path = STRALLOC_ZERO ;
   struct passwd *pw = 0 ;
   PROG = "mm-start" ;
+  usage_help(argc, argv, USAGE) ;
   privs_init() ;
   if (argc > 1) strerr_dieusage(EX_USAGE, USAGE) ;
   mm_chdir_home() ;

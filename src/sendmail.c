@@ -21,6 +21,7 @@
 #include "home.h"
 #include "inject.h"
 #include "privs.h"
+#include "usage.h"
 #include "trigger.h"
 
 #define USAGE "sendmail [ -t ] [ -i ] [ -f sender ] [ -F fullname ] [ -odq ] [ -bm | -bp | -bs | -bi | -bV ] [ -q[interval] ] [ -qo name ] [ -Mrm id ... ] [ -- ] [ recipient ... ]"
@@ -98,6 +99,7 @@ static int parse (int argc, char const *const *argv)
     if (a[0] != '-' || !a[1]) break ;
     i++ ;
     if (!strcmp(a, "--")) break ;
+    if (a[1] == '-') strerr_dief(EX_USAGE, "unknown option ", a, "; usage: ", USAGE) ;
     for (char const *p = a + 1 ; *p ; p++)
     {
       char c = *p ;
@@ -203,8 +205,17 @@ static int queuerun (int dofork)
   }
   else if (errno != ENOENT)
   {
-    /* we cannot see whether mm-send runs: ask it anyway */
-    if (!allowed) { trigger_pull(TRIGGER_RUN) ; stralloc_free(&lock) ; return 0 ; }
+    /* we cannot see the lock (an ordinary user in an install): a
+       running mm-send reads the trigger, so a pull that finds no reader
+       means there is none, and this caller may not start one */
+    if (!allowed)
+    {
+      int r = trigger_pull(TRIGGER_RUN) ;
+      if (r < 0) strerr_diefusys(EX_TEMPFAIL, "pull the trigger queue/lock/trigger") ;
+      if (!r) strerr_dief(EX_NOPERM, "no queue runner is active, and only root or a private instance's owner may start one") ;
+      stralloc_free(&lock) ;
+      return 0 ;
+    }
     strerr_diefusys(EX_TEMPFAIL, "open ", lock.s) ;
   }
   stralloc_free(&lock) ;
@@ -252,6 +263,7 @@ int main (int argc, char const *const *argv)
   char const *name = argv[0] ? strrchr(argv[0], '/') : 0 ;
   int i ;
   PROG = "sendmail" ;
+  usage_help(argc, argv, USAGE) ;
   privs_init() ;
   name = name ? name + 1 : argv[0] ? argv[0] : "sendmail" ;
   if (!strcmp(name, "mailq")) { PROG = "mailq" ; mode = MODE_PRINT ; }
@@ -266,6 +278,8 @@ int main (int argc, char const *const *argv)
   }
   else i = parse(argc, argv) ;
   argc -= i ; argv += i ;
+  /* everything but -bV needs the home: say what is wrong with MM_HOME */
+  if (mode != MODE_VERSION) mm_home_check() ;
 
   switch (mode)
   {

@@ -84,9 +84,9 @@ wait_until test -e "$T/trigger.bytes"
 online isp 2>>"$T/online.log"
 ok 'wait_until grep -q o "$T/trigger.bytes"' "with a runner, mm-online pulls the trigger with 'o'"
 
-progress() {  # the file mm-send writes, replaced whole
-  printf '%s\n' "$1" > "$MM_HOME/queue/online/isp.flush.tmp"
-  mv "$MM_HOME/queue/online/isp.flush.tmp" "$MM_HOME/queue/online/isp.flush"
+progress() {  # the file mm-send writes, replaced whole (queue/flush/ROUTE)
+  printf '%s\n' "$1" > "$MM_HOME/queue/flush/isp.tmp"
+  mv "$MM_HOME/queue/flush/isp.tmp" "$MM_HOME/queue/flush/isp"
 }
 waitrun() {  # EXPECTED-PROGRESS-LINES... : run --wait, feed it, echo its status
   online --wait --timeout 30 isp >"$T/wait.out" 2>&1 &

@@ -10,7 +10,7 @@
 . "$TOOLS/install-lib.sh"
 
 itest_init mmta
-plan 97
+plan 98
 
 snapshot() {  # every file of the home and the fake root, with owner, mode and inode
   find "$IHOME" "$IROOT" -printf '%p %U %G %m %i %s\n' 2>/dev/null | sort
@@ -81,7 +81,8 @@ checkmode queue/lock "root root 755"
 checkmode queue/lock/send "$IQ $IG 660"
 checkmode queue/lock/trigger "$IS $IG 622"
 ok '[ -p "$IHOME/queue/lock/trigger" ]' "queue/lock/trigger is a fifo"
-checkmode queue/online "$IS $IO 2775"
+checkmode queue/online "root $IO 2775"
+checkmode queue/flush "$IS $IO 2755"
 checkmode mail "$IA $IA 700"
 checkmode service/mm-send/log/main "$IL $IL 750"
 
