@@ -48,6 +48,29 @@ usage() {
   exit 64
 }
 
+help() {
+  cat <<'EOH'
+usage: install.sh --instance DIR [--build BUILDDIR]    a private instance, any user
+       install.sh [OPTION...]                          mm as the system MTA, as root
+  --instance DIR         a private instance in DIR for the caller: no setuid, use it with MM_HOME=DIR
+  --build BUILDDIR       where the programs are built (default build/, or build-home-N)
+  --home DIR             install root other than conf-home (the programs are built for it)
+  --users FILE           user and group names other than conf-users (nine lines)
+  --root PREFIX          the system's files (links, man pages, services) go under PREFIX
+  --mandir DIR           man pages (default PREFIX/usr/local/share/man)
+  --admin USER           who reads postmaster's (and so root's) mail
+  --links                /usr/sbin/sendmail, /usr/lib/sendmail, /usr/bin/{mailq,runq,mailrm,newaliases} -> mm
+  --force-links          like --links, replacing another MTA's files (kept as NAME.mm-saved)
+  --services daemontools|systemd   link the services into PREFIX/etc/service, or install and start the units
+  --smtp-ip IP           where mm-smtpd listens (default 0: every address)
+  --smtp-port PORT       mm-smtpd's port (default 25)
+  --smtp-concurrency N   mm-smtpd's connection limit (default 20)
+  --dry-run              print what would be done; change nothing
+  -h, --help             this text
+EOH
+  exit 0
+}
+
 while [ $# -gt 0 ]; do
   case "$1" in
     --instance) [ $# -ge 2 ] || usage; instance=$2; shift 2 ;;
@@ -64,7 +87,7 @@ while [ $# -gt 0 ]; do
     --smtp-port) [ $# -ge 2 ] || usage; smtp_port=$2; privileged_opts=1; shift 2 ;;
     --smtp-concurrency) [ $# -ge 2 ] || usage; smtp_max=$2; privileged_opts=1; shift 2 ;;
     --dry-run) dry=1; privileged_opts=1; shift ;;
-    -h|--help) usage ;;
+    -h|--help) help ;;
     *) echo "install.sh: unknown option: $1" >&2; usage ;;
   esac
 done

@@ -35,6 +35,8 @@
 #include "privs.h"
 #include "usage.h"
 #include "md5.h"
+#include "sasl.h"
+#include "secret.h"
 #include "queuefile.h"
 #include "rewrite.h"
 #include "route.h"
@@ -635,8 +637,11 @@ static int starttls (void)
 }
 
 /* Connect to ip:port and read the greeting. 1 ok, 0 failed (connerr). */
+static uint16_t peerport ;   /* for OAUTHBEARER */
+
 static int connect_to (ip46 const *ip, uint16_t port)
 {
+  peerport = port ;
   tain deadline ;
   sock = socket_tcp46_nbcoe(ip46_is6(ip)) ;
   if (sock < 0) { setconnerr("4.4.1 cannot create a socket: ", strerror(errno)) ; return 0 ; }
@@ -719,6 +724,38 @@ static void b64line (char const *s, size_t n)
   stralloc_free(&sa) ;
 }
 
+/* XOAUTH2 and OAUTHBEARER with the token as initial response (RFC 4954
+   allows a 12288-byte AUTH line, RFC 7628). A refused token comes back
+   as a 334 with a JSON error: answered, its status logged, the final
+   reply read. Same results as auth(). */
+static int auth_oauth (char const *mech)
+{
+  stralloc b64 = STRALLOC_ZERO, status = STRALLOC_ZERO ;
+  int bearer = !strcmp(mech, "OAUTHBEARER") ;
+  if (!(bearer ? sasl_oauthbearer(&b64, authuser.s, tlshost ? tlshost : destination, peerport, authsecret.s)
+               : sasl_xoauth2(&b64, authuser.s, authsecret.s))) nomem() ;
+  out_puts("AUTH ") ; out_puts(mech) ; out_puts(" ") ;
+  out_put(b64.s, b64.len) ;
+  out_puts("\r\n") ;
+  memset(b64.s, 0, b64.len) ;
+  stralloc_free(&b64) ;
+  if (!reply_get(treply)) return 0 ;
+  if (rep.code == 334)
+  {
+    if (sasl_oauth_status(rep.text.s + 3, &status) < 0) nomem() ;
+    out_puts(bearer ? SASL_OAUTHBEARER_ABORT : SASL_XOAUTH2_ABORT) ;
+    out_puts("\r\n") ;
+    if (!reply_get(treply)) { stralloc_free(&status) ; return 0 ; }
+  }
+  if (rep.code == 235) { stralloc_free(&status) ; logline("authenticated as ", authuser.s, " with ", mech) ; return 1 ; }
+  setconnerr3("4.7.8 the OAuth2 token was refused (", status.len ? status.s : "no status",
+    "): run the route's token tool to renew it; the mail waits") ;
+  logline("error: authentication as ", authuser.s, " with ", mech) ;
+  logline("error: ", connerr, ": ", said_raw()) ;
+  stralloc_free(&status) ;
+  return -1 ;
+}
+
 /* 1 authenticated or no AUTH wanted/offered, 0 connection trouble
    (connerr), -1 the server refused the credentials (connerr) */
 static int auth (void)
@@ -770,6 +807,7 @@ static int auth (void)
       }
     }
   }
+  else if (!strcmp(mech, "XOAUTH2") || !strcmp(mech, "OAUTHBEARER")) return auth_oauth(mech) ;
   else   /* CRAM-MD5, RFC 2195 */
   {
     out_puts("AUTH CRAM-MD5\r\n") ;
@@ -1479,35 +1517,44 @@ static unsigned long duration (char const *file, unsigned long def)
 }
 
 /* The secret: readable by the remote user alone (mm-routes(5)). */
+/* The AUTH secret: the first line of what authcommand prints, run again
+   at each attempt so that a refreshed OAuth2 token is picked up, or the
+   authsecret file. Never logged, never in an argument list. */
 static void read_secret (void)
 {
-  stralloc rel = STRALLOC_ZERO, path = STRALLOC_ZERO ;
+  stralloc rel = STRALLOC_ZERO, msg = STRALLOC_ZERO, diag = STRALLOC_ZERO ;
+  char const *why = 0 ;
   struct stat st ;
-  char buf[AUTH_SECRET_MAX + 2] ;
-  ssize_t n ;
-  size_t len ;
-  int fd ;
-  if (!route_file(&rel, rt, "authsecret") || !mm_path(&path, rel.s)) nomem() ;
-  fd = open(path.s, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) ;
-  if (fd < 0) config_fail(errno == ENOENT ? "4.3.5 authmech is set but authsecret is missing" : "4.3.5 cannot read authsecret") ;
-  if (fstat(fd, &st) < 0) config_fail("4.3.5 cannot read authsecret") ;
-  if (st.st_mode & 077 || st.st_uid != geteuid()) config_fail("4.3.5 authsecret must belong to the remote user and be readable by it alone (mode 0400 or 0600)") ;
-  n = allread(fd, buf, sizeof buf) ;
-  fd_close(fd) ;
-  if (n < 0) config_fail("4.3.5 cannot read authsecret") ;
-  if ((size_t)n > AUTH_SECRET_MAX) config_fail("4.3.5 authsecret is too long") ;
-  len = n ;
-  /* the first line; a final newline is not part of the secret */
+  int r ;
+  if (!route_file(&rel, rt, "authcommand")) nomem() ;
+  if (lstat(rel.s, &st) == 0)
   {
-    char const *nl = memchr(buf, '\n', len) ;
-    if (nl) len = nl - buf ;
-    if (len && buf[len-1] == '\r') len-- ;
+    r = secret_command(rel.s, duration("timeout-authcommand", SECRET_COMMAND_TIMEOUT), &authsecret, &diag, &why) ;
+    if (r < 0) nomem() ;
+    if (!r)
+    {
+      if (!stralloc_cats(&msg, "4.7.0 authcommand ") || !stralloc_cats(&msg, why)
+       || (diag.len && (!stralloc_cats(&msg, " (") || !stralloc_cat(&msg, &diag) || !stralloc_cats(&msg, ")")))
+       || !stralloc_cats(&msg, ": the secret cannot be had; run the token tool by hand to renew it") || !stralloc_0(&msg)) nomem() ;
+      config_fail(msg.s) ;
+    }
   }
-  if (!len) config_fail("4.3.5 authsecret is empty") ;
-  if (!stralloc_copyb(&authsecret, buf, len)) nomem() ;
-  memset(buf, 0, sizeof buf) ;
+  else if (errno != ENOENT) config_fail("4.3.5 cannot read authcommand") ;
+  else
+  {
+    if (!route_file(&rel, rt, "authsecret")) nomem() ;
+    r = secret_file(rel.s, &authsecret, &why) ;
+    if (r < 0) nomem() ;
+    if (!r && !strcmp(why, "is missing")) config_fail("4.3.5 authmech is set but neither authsecret nor authcommand exists") ;
+    if (!r)
+    {
+      if (!stralloc_cats(&msg, "4.3.5 authsecret ") || !stralloc_cats(&msg, why) || !stralloc_0(&msg)) nomem() ;
+      config_fail(msg.s) ;
+    }
+  }
   stralloc_free(&rel) ;
-  stralloc_free(&path) ;
+  stralloc_free(&msg) ;
+  stralloc_free(&diag) ;
 }
 
 static void read_tlsfile (stralloc *sa, char const *file)
@@ -1588,8 +1635,9 @@ static void read_route (void)
       if (!stralloc_catb(&authmechs, sa.s + i, j - i) || !stralloc_0(&authmechs)) nomem() ;
       for (size_t k = start ; k < authmechs.len ; k++)
         if (authmechs.s[k] >= 'a' && authmechs.s[k] <= 'z') authmechs.s[k] -= 'a' - 'A' ;
-      if (strcmp(authmechs.s + start, "PLAIN") && strcmp(authmechs.s + start, "LOGIN") && strcmp(authmechs.s + start, "CRAM-MD5"))
-        config_fail("4.3.5 authmech: only PLAIN, LOGIN and CRAM-MD5 are known") ;
+      if (strcmp(authmechs.s + start, "PLAIN") && strcmp(authmechs.s + start, "LOGIN") && strcmp(authmechs.s + start, "CRAM-MD5")
+       && strcmp(authmechs.s + start, "XOAUTH2") && strcmp(authmechs.s + start, "OAUTHBEARER"))
+        config_fail("4.3.5 authmech: only PLAIN, LOGIN, CRAM-MD5, XOAUTH2 and OAUTHBEARER are known") ;
     }
     i = j + 1 ;
   }

@@ -22,6 +22,7 @@
 #include "alias.h"
 #include "control.h"
 #include "date822.h"
+#include "home.h"
 #include "privs.h"
 #include "usage.h"
 #include "qspawn.h"

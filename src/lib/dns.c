@@ -165,7 +165,8 @@ static int getname (unsigned char const *m, size_t len, size_t *pos, stralloc *o
     if (l & 0xc0) return 0 ;
     p++ ;
     if (!l) break ;
-    if (p + l > len || out->len + l + 1 > DNS_NAME_MAX + 1) return 0 ;
+    /* the dot before the label counts, but not before the first one */
+    if (p + l > len || out->len + !!out->len + l > DNS_NAME_MAX) return 0 ;
     if (out->len && !stralloc_catb(out, ".", 1)) return 0 ;
     for (unsigned int i = 0 ; i < l ; i++)
     {
