@@ -384,7 +384,8 @@ static void count_message (char const *id, waiting *w, unsigned long *total)
   size_t nr = genalloc_len(route, &routes) ;
   int fd ;
   if (!stralloc_cats(&path, "queue/mess/") || !stralloc_cats(&path, id) || !stralloc_0(&path)) nomem() ;
-  fd = open(path.s, O_RDONLY | O_CLOEXEC) ;
+  /* root reads here, in a directory the queue roles write: never a link */
+  fd = open(path.s, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) ;
   if (fd < 0) goto end ;
   if (qfile_read(fd, &q) <= 0 || q.removed_by) goto end ;
   /* envelope recipients outside the local domains, and remote targets

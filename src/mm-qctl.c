@@ -162,7 +162,9 @@ static int describe (char const *name, uint64_t id, uint64_t now, entry *e)
   stralloc path = STRALLOC_ZERO ;
   int fd, r ;
   if (!stralloc_cats(&path, "queue/mess/") || !stralloc_cats(&path, name) || !stralloc_0(&path)) dienomem() ;
-  fd = open_read(path.s) ;
+  /* setuid: a message file is never a link (queue/mess is written by
+     the queue roles only, but nothing there is taken on trust) */
+  fd = open(path.s, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) ;
   if (fd < 0)
   {
     if (errno == ENOENT) { stralloc_free(&path) ; return 0 ; }  /* delivered while we looked */
@@ -275,7 +277,7 @@ static void removemsg (char const *id, uid_t uid, int owner)
   if (!id_valid(id)) strerr_dief(EX_USAGE, "msg ", id, ": not a queue id") ;
   if (!stralloc_cats(&mess, "queue/mess/") || !stralloc_cats(&mess, id) || !stralloc_0(&mess)
    || !stralloc_cats(&todo, "queue/todo/") || !stralloc_cats(&todo, id) || !stralloc_0(&todo)) dienomem() ;
-  fd = open(mess.s, O_RDWR | O_CLOEXEC) ;
+  fd = open(mess.s, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) ;
   if (fd < 0)
   {
     if (errno == ENOENT) strerr_dief(EX_NOUSER, "msg ", id, ": not in the queue") ;

@@ -979,7 +979,7 @@ static void remote_request (job *j, unsigned int ci)
     char path[48] ;
     int fd ;
     messpath(path, j->id) ;
-    fd = open(path, O_RDONLY | O_CLOEXEC) ;
+    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) ;
     if (fd < 0 || ancil_send_fd(c->reqfd, fd, 'F') != 1)
       logl("warning: unable to pass msg ", u64(j->id), " to mm-remote: ", strerror(errno)) ;
     if (fd >= 0) close(fd) ;
@@ -1143,7 +1143,7 @@ static job *job_open (msg *m)
   for (unsigned int i = 0 ; i < ACTIVE_MAX ; i++) if (!jobs[i].used) { j = jobs + i ; break ; }
   if (!j) return 0 ;
   messpath(path, m->id) ;
-  j->fd = open(path, O_RDWR | O_CLOEXEC) ;
+  j->fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC) ;
   if (j->fd < 0)
   {
     if (errno == ENOENT) { msg_remove(m->id) ; return 0 ; }
