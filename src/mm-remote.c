@@ -55,7 +55,7 @@
 #define OUT_LOW 65536             /* refill the output when less is waiting */
 #define INFLIGHT_MAX 256          /* messages sent and not yet answered */
 #define IDLE_RECONNECTS 3         /* reconnections when the server hung up between messages */
-#define AUTH_SECRET_MAX 1024
+#define SMTP_COMMAND_MAX 512      /* RFC 5321 4.5.3.1.4, CRLF included */
 
 /* ------------------------------------------------------------ the setting */
 
@@ -724,21 +724,28 @@ static void b64line (char const *s, size_t n)
   stralloc_free(&sa) ;
 }
 
-/* XOAUTH2 and OAUTHBEARER with the token as initial response (RFC 4954
-   allows a 12288-byte AUTH line, RFC 7628). A refused token comes back
-   as a 334 with a JSON error: answered, its status logged, the final
-   reply read. Same results as auth(). */
+/* XOAUTH2 and OAUTHBEARER (RFC 7628). The token goes as the initial
+   response when the AUTH line stays within 512 octets, else after an
+   empty 334 (RFC 4954 4: an initial response never stretches the line).
+   A refused token comes back as a 334 with a JSON error: answered, its
+   status logged, the final reply read. Same results as auth(). */
 static int auth_oauth (char const *mech)
 {
   stralloc b64 = STRALLOC_ZERO, status = STRALLOC_ZERO ;
   int bearer = !strcmp(mech, "OAUTHBEARER") ;
   if (!(bearer ? sasl_oauthbearer(&b64, authuser.s, tlshost ? tlshost : destination, peerport, authsecret.s)
                : sasl_xoauth2(&b64, authuser.s, authsecret.s))) nomem() ;
-  out_puts("AUTH ") ; out_puts(mech) ; out_puts(" ") ;
+  out_puts("AUTH ") ; out_puts(mech) ;
+  if (strlen(mech) + b64.len + 7 > SMTP_COMMAND_MAX)
+  {
+    out_puts("\r\n") ;
+    if (!reply_get(treply)) { secret_free(&b64) ; return 0 ; }
+    if (rep.code != 334) goto refused ;
+  }
+  else out_puts(" ") ;
   out_put(b64.s, b64.len) ;
   out_puts("\r\n") ;
-  memset(b64.s, 0, b64.len) ;
-  stralloc_free(&b64) ;
+  secret_free(&b64) ;
   if (!reply_get(treply)) return 0 ;
   if (rep.code == 334)
   {
@@ -748,6 +755,8 @@ static int auth_oauth (char const *mech)
     if (!reply_get(treply)) { stralloc_free(&status) ; return 0 ; }
   }
   if (rep.code == 235) { stralloc_free(&status) ; logline("authenticated as ", authuser.s, " with ", mech) ; return 1 ; }
+ refused:
+  secret_free(&b64) ;
   setconnerr3("4.7.8 the OAuth2 token was refused (", status.len ? status.s : "no status",
     "): run the route's token tool to renew it; the mail waits") ;
   logline("error: authentication as ", authuser.s, " with ", mech) ;
