@@ -46,7 +46,7 @@ route isp authsecret 'open sesame'
 chmod 644 "$MM_HOME/control/routes/isp/authsecret"
 : > "$T/remote.log"
 res=$(req "$m" alice@localhost bob@b.example | remote isp 127.0.0.1)
-like "$res" "^$m bob@b.example Z4\.3\.5 authsecret must belong to the remote user" "a secret readable by others: temporary, named"
+like "$res" "^$m bob@b.example Z4\.3\.5 authsecret must belong to the user that reads it and be readable by it alone" "a secret readable by others: temporary, named"
 like "$(cat "$T/remote.log")" "authsecret must belong" "and logged"
 chmod 600 "$MM_HOME/control/routes/isp/authsecret"
 

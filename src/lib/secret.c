@@ -195,7 +195,9 @@ static int diag_line (stralloc const *err, stralloc *diag)
   if (!stralloc_catb(diag, err->s, n)) return -1 ;
   for (size_t i = 0 ; i < diag->len ; i++)
     if ((unsigned char)diag->s[i] < 32 || (unsigned char)diag->s[i] >= 127) diag->s[i] = ' ' ;
-  return stralloc_0(diag) ? 0 : -1 ;
+  if (!stralloc_0(diag)) return -1 ;
+  diag->len-- ;
+  return 0 ;
 }
 
 /* Waits for the child until the deadline, then kills it. Its process
