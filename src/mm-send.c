@@ -55,7 +55,6 @@
 #define BOUNCEMAX_DEFAULT 100000
 #define WARNINGS_MAX 16
 #define ACTIVE_MAX 200          /* messages open at once; the rest wait in the table */
-#define RETRY_STEP 10           /* retry k happens (RETRY_STEP*k)^2 seconds after arrival */
 #define CONN_MAX 64             /* mm-remote processes at most */
 #define CONCURRENCY_REMOTE_DEFAULT 10
 #define ROUTES_MAX 32           /* a bit per route in a target's tried set */
@@ -484,13 +483,10 @@ static void job_close (job *j)
 
 static uint64_t arrival (job *j) { return j->q.arrival ; }
 
-/* qmail's schedule: tries at (RETRY_STEP*k)^2 seconds after arrival. */
+/* qmail's schedule (queuefile.c, which mm-qctl shows too). */
 static uint64_t next_retry (uint64_t birth)
 {
-  uint64_t age = now > birth ? now - birth : 0 ;
-  uint64_t k = 1 ;
-  while ((RETRY_STEP * k) * (RETRY_STEP * k) <= age) k++ ;
-  return birth + (RETRY_STEP * k) * (RETRY_STEP * k) ;
+  return qfile_next_retry(birth, now) ;
 }
 
 /* The next warning time after the last one sent, or 0. */
@@ -1210,7 +1206,8 @@ static void attempt (msg *m)
     job_close(j) ;
     return ;
   }
-  held = qfile_hasflag(&j->q, 'q') && !m->released && !oneshot ;
+  /* -odq's hold ends with a queue run or mm-qctl -H; mm-qctl -h's only with -H */
+  held = (qfile_hasflag(&j->q, 'q') && !m->released && !oneshot && !j->q.released) || j->q.held_by ;
   n = job_ntargets(j) ;
   for (size_t i = 0 ; i < n && !stopping ; i++)
   {
