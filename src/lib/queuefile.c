@@ -42,6 +42,14 @@ void qfile_free (qfile *q)
   stralloc_free(&q->strings) ;
 }
 
+uint64_t qfile_next_retry (uint64_t arrival, uint64_t now)
+{
+  uint64_t age = now > arrival ? now - arrival : 0 ;
+  uint64_t k = 1 ;
+  while ((QUEUE_RETRY_STEP * k) * (QUEUE_RETRY_STEP * k) <= age) k++ ;
+  return arrival + (QUEUE_RETRY_STEP * k) * (QUEUE_RETRY_STEP * k) ;
+}
+
 int qfile_hasflag (qfile const *q, char flag)
 {
   return !!strchr(q->strings.s + q->flags, flag) ;
@@ -88,11 +96,13 @@ static int journal_line (qfile *q, char const *s, size_t len)
   {
     case 'w' : return scantime(s, len, &q->warned) ;
     case 't' : return scantime(s, len, &q->arrival) ;
-    case 'x' :
+    case 'x' : case 'h' : case 'H' :
     {
       uint64_t u ;
       if (!scantime(s, len, &u)) return 0 ;
-      q->removed_by = u + 1 ;
+      if (kind == 'x') q->removed_by = u + 1 ;
+      else if (kind == 'h') q->held_by = u + 1 ;
+      else { q->held_by = 0 ; q->released = 1 ; }
       return 1 ;
     }
     case 'd' : case 'b' : case 'z' :
@@ -134,7 +144,8 @@ int qfile_read (int fd, qfile *q)
   q->strings.len = 0 ;
   genalloc_setlen(size_t, &q->rcpts, 0) ;
   genalloc_setlen(qrecord, &q->records, 0) ;
-  q->uid = q->arrival = q->warned = q->removed_by = 0 ;
+  q->uid = q->arrival = q->warned = q->removed_by = q->held_by = 0 ;
+  q->released = 0 ;
   q->host = (size_t)-1 ;
   q->key = (size_t)-1 ;
   q->sender = (size_t)-1 ;

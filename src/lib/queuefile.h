@@ -32,6 +32,8 @@ struct qfile_s
   uint64_t arrival ;   /* t: last override wins */
   uint64_t warned ;    /* w: last warning time, 0 = none */
   uint64_t removed_by ; /* x: uid + 1, 0 = not removed */
+  uint64_t held_by ;   /* h: uid + 1 while held by mm-qctl -h, 0 = not held */
+  unsigned char released ; /* H: released by mm-qctl -H (also from -odq's hold) */
   off_t envstart ;     /* offset of the envelope */
   off_t journalend ;   /* offset just past the last complete journal line */
   size_t sender ;      /* offset in strings */
@@ -42,7 +44,7 @@ struct qfile_s
   genalloc records ;   /* qrecord: journal state per target, in order seen */
   stralloc strings ;   /* NUL-terminated strings */
 } ;
-#define QFILE_ZERO { .messlen = 0, .uid = 0, .arrival = 0, .warned = 0, .removed_by = 0, .envstart = 0, .journalend = 0, .sender = 0, .host = (size_t)-1, .key = (size_t)-1, .flags = 0, .rcpts = GENALLOC_ZERO, .records = GENALLOC_ZERO, .strings = STRALLOC_ZERO }
+#define QFILE_ZERO { .messlen = 0, .uid = 0, .arrival = 0, .warned = 0, .removed_by = 0, .held_by = 0, .released = 0, .envstart = 0, .journalend = 0, .sender = 0, .host = (size_t)-1, .key = (size_t)-1, .flags = 0, .rcpts = GENALLOC_ZERO, .records = GENALLOC_ZERO, .strings = STRALLOC_ZERO }
 
 /* Read and parse the whole envelope and journal of an open queue file.
    1 ok, 0 malformed (errno EPROTO), -1 I/O error. */
@@ -63,6 +65,12 @@ extern qrecord *qfile_record (qfile const *q, char const *target) ;
 extern int qfile_append (int fd, qfile *q, char kind, char const *a, char const *b, int sync) ;
 /* The same for a file that was not read with qfile_read. */
 extern int qfile_append_fd (int fd, char kind, char const *a, char const *b, int sync) ;
+
+/* When a message that arrived at arrival and was deferred is tried
+   again after now: qmail's schedule, (QUEUE_RETRY_STEP*k)^2 seconds
+   after arrival (mm-send schedules by it, mm-qctl shows it). */
+#define QUEUE_RETRY_STEP 10
+extern uint64_t qfile_next_retry (uint64_t arrival, uint64_t now) ;
 
 /* Header line for a message of len bytes, MESS_HEADER_LEN bytes. */
 extern void qfile_header (char *s, uint64_t len) ;
