@@ -92,3 +92,38 @@ clean:
 
 .PHONY: all check-skalibs check-libtls test units lint-man clean
 .SECONDARY:
+
+# Fuzzing (fuzz/README): every fuzz/*.c is a libFuzzer harness, built with
+# clang, ASan and UBSan against a build of src/lib of its own in
+# $(B)/fuzz. `make fuzz` builds them and runs each in turn for FUZZ_TIME
+# seconds (FUZZERS="smtpd dns" for some of them); fuzz/run -r reports the
+# executions and crashes of every run so far.
+FUZZCC ?= clang
+FUZZ_TIME ?= 60
+FUZZB = $(B)/fuzz
+FUZZFLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZERS ?= $(basename $(notdir $(wildcard fuzz/*.c)))
+FUZZLIBOBJ := $(patsubst src/lib/%.c,$(FUZZB)/lib/%.o,$(LIBSRC)) $(FUZZB)/auto_home.o $(FUZZB)/auto_users.o
+
+$(FUZZB)/lib/%.o: src/lib/%.c $(HEADERS)
+	@mkdir -p $(FUZZB)/lib
+	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -fsanitize=fuzzer-no-link $(WARN) -c -o $@ $<
+$(FUZZB)/auto_%.o: $(B)/auto_%.c
+	@mkdir -p $(FUZZB)
+	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) $(WARN) -c -o $@ $<
+$(FUZZB)/libmm.a: $(FUZZLIBOBJ)
+	rm -f $@ && ar rcs $@ $^
+$(FUZZB)/%: fuzz/%.c fuzz/fuzz.h $(FUZZB)/libmm.a $(HEADERS)
+	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -fsanitize=fuzzer $(WARN) -o $@ $< $(FUZZB)/libmm.a $(LDLIBS)
+# these include the file they fuzz
+$(FUZZB)/smtpd: src/mm-smtpd.c
+$(FUZZB)/dns: src/lib/dns.c
+check-fuzz:
+	@printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0 ; }\n' | \
+	  $(FUZZCC) -fsanitize=fuzzer -x c -o /dev/null - 2>/dev/null || \
+	  { echo "make fuzz needs clang with libFuzzer: apt-get install clang libclang-rt-dev" >&2; exit 1; }
+fuzz-build: check-fuzz check-skalibs $(addprefix $(FUZZB)/,$(FUZZERS))
+fuzz: fuzz-build
+	fuzz/run -b $(FUZZB) -t $(FUZZ_TIME) $(FUZZERS)
+
+.PHONY: fuzz fuzz-build check-fuzz
