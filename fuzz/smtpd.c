@@ -136,7 +136,10 @@ static void setup (void)
   fuzz_puts("control/databytes", "100000\n") ;
   fuzz_puts("control/maxhops", "3\n") ;
   fuzz_puts("control/smtpdrcpthosts", ".lan.example\n") ;
-  fuzz_puts("control/aliases", "postmaster: alice\nlist: alice, bob\n") ;
+  /* a private instance: its users are home/alice and home/bob */
+  fuzz_puts("control/instance", "") ;
+  if (mkdir("home", 0755) < 0 || mkdir("home/alice", 0755) < 0 || mkdir("home/bob", 0755) < 0) abort() ;
+  fuzz_puts("control/aliases", "postmaster: alice\nlist: alice, bob, carol@remote.example\n") ;
   if (mkdir("control/routes", 0755) < 0 || mkdir("control/routes/lan", 0755) < 0) abort() ;
   fuzz_puts("control/routes/lan/permanent", "") ;
   fuzz_puts("control/routes/lan/domains", "*.office.example\n") ;
@@ -186,5 +189,7 @@ int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size)
     }
   }
   replies_check() ;
+  /* FUZZ_SMTPD_SHOW=1 build/fuzz/smtpd FILE: the session's replies */
+  if (getenv("FUZZ_SMTPD_SHOW")) fprintf(stderr, "%.*s", (int)replies.len, replies.s) ;
   return 0 ;
 }
