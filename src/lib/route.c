@@ -41,6 +41,23 @@ int route_name_valid (char const *name)
   return 1 ;
 }
 
+/* Every file a route directory may hold (mm-routes(5)): mm-check
+   reports the others, which are mostly typos (smarthots). */
+static char const *const route_files[] =
+{
+  "smarthost", "port", "helo", "timeout-connect", "timeout-reply", "timeout-data",
+  "authmech", "authuser", "authsecret", "authcommand", "timeout-authcommand",
+  "tls", "tlsca", "tlspin", "tlscert", "tlskey", "tlsmin",
+  "domains", "allowrcpt", "denyrcpt", "allowsender", "denysender", "allowfrom", "denyfrom",
+  "last", "permanent", "onlinequery", "rewrite", "pop3", 0
+} ;
+
+int route_file_known (char const *name)
+{
+  for (size_t i = 0 ; route_files[i] ; i++) if (!strcmp(route_files[i], name)) return 1 ;
+  return 0 ;
+}
+
 int route_file (stralloc *sa, route const *r, char const *file)
 {
   sa->len = 0 ;
@@ -200,10 +217,18 @@ static int addroute (genalloc *routes, char const *name, char const **why)
   return 1 ;
 }
 
-int routes_load (genalloc *routes, char const **why)
+/* 1 if name is one of the NUL-terminated strings in list */
+static int listed (stralloc const *list, char const *name)
 {
-  stralloc order = STRALLOC_ZERO, names = STRALLOC_ZERO, dir = STRALLOC_ZERO ;
-  genalloc sorted = GENALLOC_ZERO ;  /* char *, into names */
+  for (size_t i = 0 ; i < list->len ; i += strlen(list->s + i) + 1)
+    if (!strcmp(list->s + i, name)) return 1 ;
+  return 0 ;
+}
+
+int routes_names (stralloc *names, char const **why)
+{
+  stralloc order = STRALLOC_ZERO, found = STRALLOC_ZERO, dir = STRALLOC_ZERO ;
+  genalloc sorted = GENALLOC_ZERO ;  /* char *, into found */
   DIR *d ;
   int e = 1 ;
   size_t i ;
@@ -233,41 +258,63 @@ int routes_load (genalloc *routes, char const **why)
       e = setwhy(why, de->d_name, "bad route name (letters, digits and ._-+ only)") ;
       break ;
     }
-    if (!stralloc_cats(&names, de->d_name) || !stralloc_0(&names)) { e = -1 ; break ; }
+    if (!stralloc_cats(&found, de->d_name) || !stralloc_0(&found)) { e = -1 ; break ; }
   }
   dir_close(d) ;
   if (e <= 0) goto end ;
-  for (i = 0 ; i < names.len ; i += strlen(names.s + i) + 1)
+  for (i = 0 ; i < found.len ; i += strlen(found.s + i) + 1)
   {
-    char *p = names.s + i ;
+    char *p = found.s + i ;
     if (!genalloc_append(char *, &sorted, &p)) { e = -1 ; goto end ; }
   }
-  /* names.s does not move any more */
+  /* found.s does not move any more */
   qsort(genalloc_s(char *, &sorted), genalloc_len(char *, &sorted), sizeof(char *), &cmpstr) ;
-  /* the order file first; a name there with no directory is skipped */
+  /* the order file first (a name there with no directory is skipped),
+     then the others alphabetically, each once */
   for (i = 0 ; i < order.len ; i += strlen(order.s + i) + 1)
-  {
-    size_t j, n = genalloc_len(char *, &sorted) ;
-    for (j = 0 ; j < n ; j++) if (!strcmp(genalloc_s(char *, &sorted)[j], order.s + i)) break ;
-    if (j == n) continue ;
-    e = addroute(routes, order.s + i, why) ;
-    if (e <= 0) goto end ;
-  }
+    if (listed(&found, order.s + i) && !listed(names, order.s + i)
+     && !(stralloc_cats(names, order.s + i) && stralloc_0(names))) { e = -1 ; goto end ; }
   for (i = 0 ; i < genalloc_len(char *, &sorted) ; i++)
   {
-    e = addroute(routes, genalloc_s(char *, &sorted)[i], why) ;
-    if (e <= 0) goto end ;
+    char const *name = genalloc_s(char *, &sorted)[i] ;
+    if (!listed(names, name) && !(stralloc_cats(names, name) && stralloc_0(names))) { e = -1 ; goto end ; }
   }
  end:
   {
     int sv = errno ;
     stralloc_free(&order) ;
-    stralloc_free(&names) ;
+    stralloc_free(&found) ;
     stralloc_free(&dir) ;
     genalloc_free(char *, &sorted) ;
     errno = sv ;
   }
   return e ;
+}
+
+int routes_load (genalloc *routes, char const **why)
+{
+  stralloc names = STRALLOC_ZERO ;
+  int e = routes_names(&names, why) ;
+  for (size_t i = 0 ; e > 0 && i < names.len ; i += strlen(names.s + i) + 1)
+    e = addroute(routes, names.s + i, why) ;
+  {
+    int sv = errno ;
+    stralloc_free(&names) ;
+    errno = sv ;
+  }
+  return e ;
+}
+
+int route_load (route *r, char const *name, char const **why)
+{
+  int e = route_load1(r, name, why) ;
+  if (e <= 0) { int sv = errno ; route_free1(r) ; errno = sv ; }
+  return e ;
+}
+
+void route_free (route *r)
+{
+  route_free1(r) ;
 }
 
 void routes_free (genalloc *routes)

@@ -27,6 +27,16 @@ struct route_s
 extern int routes_load (genalloc *routes, char const **why) ;
 extern void routes_free (genalloc *routes) ;
 
+/* The names of the route directories in the order routes_load uses,
+   NUL-terminated, appended to names; 1 ok, 0 a bad name (*why), -1 I/O. */
+extern int routes_names (stralloc *names, char const **why) ;
+/* One route by name: 1 ok, 0 malformed (*why), -1 I/O (errno); on
+   success free it with route_free. */
+extern int route_load (route *r, char const *name, char const **why) ;
+extern void route_free (route *r) ;
+/* 1 if file is one that mm-routes(5) describes for a route directory. */
+extern int route_file_known (char const *file) ;
+
 /* 1 if the route is up: permanent, or queue/online/NAME exists. */
 extern int route_isonline (route const *r) ;
 
