@@ -380,7 +380,8 @@ prog_mode() {
     mm-start|mm-lspawn) echo "root root 00700" ;;
     # the send user (as mm-start execs it) and root (mm-send -1)
     mm-send) echo "root $g_mm 00750" ;;
-    # everyone: sendmail, mm-inject, mm-smtpd (sendmail -bs), mm-local, mm-online
+    # everyone: sendmail, mm-inject, mm-smtpd (sendmail -bs), mm-local, mm-online,
+    # mm-check (reads only, as its caller)
     *) echo "root root 00755" ;;
   esac
 }
@@ -391,7 +392,7 @@ note "installing the programs into $home/bin"
 for f in "$top"/src/mm-*.c "$top"/src/sendmail.c; do
   p=${f##*/}; p=${p%.c}; f=$build/$p
   [ "$dry" = 1 ] || [ -x "$f" ] || continue
-  case "$p" in mm-queue|mm-qctl|mm-remote|mm-pop3fetch|mm-start|mm-lspawn|mm-send|sendmail|mm-inject|mm-smtpd|mm-local|mm-online) ;;
+  case "$p" in mm-check|mm-queue|mm-qctl|mm-remote|mm-pop3fetch|mm-start|mm-lspawn|mm-send|sendmail|mm-inject|mm-smtpd|mm-local|mm-online) ;;
     *) warn "$p has no rule of its own in install.sh: installed as root:root 0755" ;;
   esac
   set -- $(prog_mode "$p")
