@@ -88,29 +88,32 @@ static int address_ok (char const *s, size_t len, char const **why)
   return address_valid(s, len, why) ;
 }
 
-/* The envelope fields of the trusted programs (O flags b, 2, w: a
-   bounce, a double bounce, a warning; the H host) are taken from
-   callers whose real uid is root, the send user (mm-send) or the smtpd
-   user (mm-smtpd), by the names of conf-users in /etc/passwd (mm-queue
-   is static: no name service). Anyone else could make a message that
-   never bounces, or forge where it came from. In a private instance
-   nothing is setuid and everyone is the owner, who could write the
-   queue directly: trusted. 1 trusted, 0 not; dies 75 if /etc/passwd
-   cannot be read. */
-static int trusted (uid_t uid)
+/* The envelope fields of the trusted programs are taken only from
+   callers whose real uid is root or one of their users, by the names of
+   conf-users in /etc/passwd (mm-queue is static: no name service): O
+   flags b, 2, w (a bounce, a double bounce, a warning) from the send
+   user (mm-send); the H host also from the smtpd user (mm-smtpd) and the
+   pop user (mm-pop3fetch, which has dropped its caller's uid). Anyone
+   else could make a message that never bounces, or forge where it came
+   from. In a private instance nothing is setuid and everyone is the
+   owner, who could write the queue directly: trusted. 1 trusted, 0 not;
+   dies 75 if /etc/passwd cannot be read. */
+static int is_role (uid_t uid, int role)
 {
-  static int known = -1 ;
-  static int const roles[] = { USERS_SEND, USERS_SMTPD } ;
-  if (known >= 0) return known ;
-  known = !uid || mm_is_instance() ;
-  for (unsigned int i = 0 ; !known && i < sizeof roles / sizeof roles[0] ; i++)
-  {
-    uid_t u ;
-    int r = etcpasswd_uid(users_conf_name(roles[i]), &u) ;
-    if (r < 0) dietemp("read " ETCPASSWD_FILE) ;
-    if (r && u == uid) known = 1 ;
-  }
-  return known ;
+  uid_t u ;
+  int r = etcpasswd_uid(users_conf_name(role), &u) ;
+  if (r < 0) dietemp("read " ETCPASSWD_FILE) ;
+  return r && u == uid ;
+}
+
+static int trusted_options (uid_t uid)
+{
+  return !uid || mm_is_instance() || is_role(uid, USERS_SEND) ;
+}
+
+static int trusted_host (uid_t uid)
+{
+  return trusted_options(uid) || is_role(uid, USERS_SMTPD) || is_role(uid, USERS_POP) ;
 }
 
 /* An H field is one token that goes into the queue file and on into
@@ -277,7 +280,7 @@ int main (int argc, char const *const *argv)
         case 'O' :
           if (havesender) diebad("option after sender") ;
           if (strspn(field + 1, "qb2w") != len - 1) diebad("unknown envelope option") ;
-          if (strspn(field + 1, OPTIONS_ANYONE) != len - 1 && !trusted(uid))
+          if (strspn(field + 1, OPTIONS_ANYONE) != len - 1 && !trusted_options(uid))
             dieperm("envelope options other than q are for mm-send only") ;
           if (!stralloc_catb(&out, "o", 1) || !stralloc_catb(&out, field + 1, len - 1) || !stralloc_catb(&out, "\n", 1)) dietemp("build envelope") ;
           break ;
@@ -285,7 +288,7 @@ int main (int argc, char const *const *argv)
           if (havesender) diebad("host after sender") ;
           /* sendmail -bs runs mm-smtpd as its caller, which may say H:
              from anyone else it is dropped, the Received line says who */
-          if (!trusted(uid)) break ;
+          if (!trusted_host(uid)) break ;
           if (!host_ok(field + 1, len - 1)) diebad("control character or space in the host field") ;
           if (!stralloc_catb(&out, "h", 1) || !stralloc_catb(&out, field + 1, len - 1) || !stralloc_catb(&out, "\n", 1)) dietemp("build envelope") ;
           break ;

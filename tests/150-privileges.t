@@ -17,7 +17,7 @@ itest_init mmpv
 for c in svscan supervise svc multilog setuidgid tcpserver tcprules strace; do
   has_cmd "$c" || skip_all "$c is not installed"
 done
-plan 38
+plan 40
 
 port=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 itest_users
@@ -79,6 +79,11 @@ envelope Hgood.example "Fa@example.org" "T$U2@localhost" > "$T/env.h2"
 out=$(printf 'Subject: h-good-marker\n\nx\n' | as_role "$ID" "$IHOME/bin/mm-queue" 1< "$T/env.h2" 2>&1)
 is "$?" 0 "the smtpd user's H is taken" || diag "$out"
 ok 'grep -qx hgood.example "$(mess_with h-good-marker)"' "and recorded"
+envelope Hpop.example "Fa@example.org" "T$U2@localhost" > "$T/env.h3"
+out=$(printf 'Subject: h-pop-marker\n\nx\n' | as_role "$IP" "$IHOME/bin/mm-queue" 1< "$T/env.h3" 2>&1)
+ok 'grep -qx hpop.example "$(mess_with h-pop-marker)"' "the pop user's H (mm-pop3fetch) is recorded too"
+printf 'Subject: ob-smtpd-marker\n\nx\n' | as_role "$ID" "$IHOME/bin/mm-queue" 1< "$T/env.ob" 2>/dev/null
+is "$?" 77 "but the smtpd user may not queue a bounce (Ob)"
 envelope Ow F "T$U2@localhost" > "$T/env.ow"
 out=$(printf 'Subject: ow-marker\n\nx\n' | as_role "$IS" "$IHOME/bin/mm-queue" 1< "$T/env.ow" 2>&1)
 is "$?" 0 "the send user may queue a warning (Ow)" || diag "$out"
