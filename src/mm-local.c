@@ -30,6 +30,7 @@
 #include "control.h"
 #include "home.h"
 #include "privs.h"
+#include "logstamp.h"
 #include "usage.h"
 #include "mailbox.h"
 #include "qspawn.h"
@@ -733,6 +734,7 @@ int main (int argc, char const *const *argv)
   int r ;
   PROG = "mm-local" ;
   usage_help(argc, argv, USAGE) ;
+  logstamp_init() ;
   privs_init() ;
   spool_init() ;
   {

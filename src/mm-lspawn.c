@@ -27,6 +27,7 @@
 #include "alias.h"
 #include "home.h"
 #include "privs.h"
+#include "logstamp.h"
 #include "usage.h"
 #include "queuefile.h"
 #include "users.h"
@@ -585,6 +586,7 @@ int main (int argc, char const *const *argv)
   int reading = 1, writing = 1 ;
   PROG = "mm-lspawn" ;
   usage_help(argc, argv, USAGE) ;
+  logstamp_init() ;
   privs_init() ;
   if (argc > 1) strerr_dieusage(EX_USAGE, USAGE) ;
   {

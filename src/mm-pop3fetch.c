@@ -23,6 +23,7 @@
 #include "pop3.h"
 #include "pop3account.h"
 #include "privs.h"
+#include "logstamp.h"
 #include "usage.h"
 #include "qspawn.h"
 #include "route.h"
@@ -558,6 +559,7 @@ int main (int argc, char const *const *argv)
   int r ;
   PROG = "mm-pop3fetch" ;
   usage_help(argc, argv, USAGE) ;
+  logstamp_init() ;
   privs_init() ;
   if (mm_privileged()) privs_drop_caller() ;
   privs_refuse_root() ;

@@ -33,6 +33,7 @@
 #include "dns.h"
 #include "home.h"
 #include "privs.h"
+#include "logstamp.h"
 #include "usage.h"
 #include "md5.h"
 #include "sasl.h"
@@ -1714,6 +1715,7 @@ int main (int argc, char const *const *argv)
   unsigned int idle = 0 ;
   PROG = "mm-remote" ;
   usage_help(argc, argv, USAGE) ;
+  logstamp_init() ;
   /* setuid and setgid the remote user: nothing of mm-send's identity stays */
   privs_init() ;
   /* -i needs nothing of its caller, root included: drop it first */

@@ -35,6 +35,7 @@
 #include "control.h"
 #include "home.h"
 #include "privs.h"
+#include "logstamp.h"
 #include "usage.h"
 #include "queuefile.h"
 #include "report.h"
@@ -1367,6 +1368,7 @@ int main (int argc, char const *const *argv)
   unsigned int xconn[CONN_MAX], nxconn = 0 ;
   PROG = "mm-send" ;
   usage_help(argc, argv, USAGE) ;
+  logstamp_init() ;
   privs_init() ;
   {
     subgetopt l = SUBGETOPT_ZERO ;

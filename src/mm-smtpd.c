@@ -24,6 +24,7 @@
 #include "date822.h"
 #include "home.h"
 #include "privs.h"
+#include "logstamp.h"
 #include "usage.h"
 #include "qspawn.h"
 #include "rfc822.h"
@@ -828,6 +829,7 @@ int main (int argc, char const *const *argv)
   char const *x ;
   PROG = "mm-smtpd" ;
   usage_help(argc, argv, USAGE) ;
+  logstamp_init() ;
   privs_init() ;
   if (argc > 1) strerr_dieusage(EX_USAGE, USAGE) ;
   mm_home_check() ;

@@ -13,6 +13,7 @@
 #include <skalibs/strerr.h>
 #include "home.h"
 #include "privs.h"
+#include "logstamp.h"
 #include "usage.h"
 #include "users_conf.h"
 
@@ -26,6 +27,7 @@ int main (int argc, char const *const *argv)
   struct passwd *pw = 0 ;
   PROG = "mm-start" ;
   usage_help(argc, argv, USAGE) ;
+  logstamp_init() ;
   privs_init() ;
   if (argc > 1) strerr_dieusage(EX_USAGE, USAGE) ;
   mm_chdir_home() ;

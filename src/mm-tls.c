@@ -33,6 +33,7 @@
 #include <skalibs/types.h>
 #include "home.h"
 #include "privs.h"
+#include "logstamp.h"
 #include "usage.h"
 
 #define USAGE "mm-tls -c [-O] [-I] [-n name] [-C cafile] [-p pin]... [-a cert -k key] [-m 1.2|1.3] [-t secs] [-T secs] | mm-tls -s [-m 1.2|1.3] [-t secs] [-T secs]"
@@ -502,6 +503,7 @@ int main (int argc, char const *const *argv)
   int mode = 0 ;
   PROG = "mm-tls" ;
   usage_help(argc, argv, USAGE) ;
+  logstamp_init() ;
   privs_init() ;
   for (;;)
   {
