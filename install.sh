@@ -173,7 +173,11 @@ usersfile=$(absolute "${usersfile:-$top/conf-users}")
 role() { sed -n "${1}p" "$usersfile"; }
 u_queue=$(role 1) u_send=$(role 2) u_smtpd=$(role 3) u_remote=$(role 4) u_pop=$(role 5)
 u_alias=$(role 6) u_log=$(role 7) g_mm=$(role 8) g_online=$(role 9)
-for n in "$u_queue" "$u_send" "$u_smtpd" "$u_remote" "$u_pop" "$u_alias" "$u_log" "$g_mm" "$g_online"; do
+# the tls group (line 10): only mm-tls and the server key have it; an
+# older nine-line file gets the default name
+g_tls=$(role 10)
+[ -n "$g_tls" ] || g_tls=mmtls
+for n in "$u_queue" "$u_send" "$u_smtpd" "$u_remote" "$u_pop" "$u_alias" "$u_log" "$g_mm" "$g_online" "$g_tls"; do
   case "$n" in
     ''|-*|*[!a-z0-9_-]*|root) die 78 "$usersfile: not a usable user or group name: '$n'" ;;
   esac
@@ -313,6 +317,7 @@ ensure_user() {
 
 ensure_group "$g_mm"
 ensure_group "$g_online"
+ensure_group "$g_tls"
 # the queue owner and the send user share the queue's group; everyone
 # else has a group of their own, which reaches nothing of the queue
 ensure_user "$u_queue" "$g_mm" "$home" "queue owner"
@@ -376,6 +381,9 @@ prog_mode() {
     mm-remote) echo "$u_remote $gr_remote 06510" ;;
     # the POP3 client: the pop user, for root and the online group
     mm-pop3fetch) echo "$u_pop $g_online 04510" ;;
+    # setgid the tls group, for everyone: it reads control/tlskey in
+    # server mode and drops the group before the network (mm-tls(8))
+    mm-tls) echo "root $g_tls 02755" ;;
     # root only: mm-start (supervise), mm-lspawn (mm-start, mm-send -1 as root)
     mm-start|mm-lspawn) echo "root root 00700" ;;
     # the send user (as mm-start execs it) and root (mm-send -1)
@@ -392,7 +400,7 @@ note "installing the programs into $home/bin"
 for f in "$top"/src/mm-*.c "$top"/src/sendmail.c; do
   p=${f##*/}; p=${p%.c}; f=$build/$p
   [ "$dry" = 1 ] || [ -x "$f" ] || continue
-  case "$p" in mm-check|mm-queue|mm-qctl|mm-remote|mm-pop3fetch|mm-start|mm-lspawn|mm-send|sendmail|mm-inject|mm-smtpd|mm-local|mm-online) ;;
+  case "$p" in mm-check|mm-queue|mm-qctl|mm-remote|mm-pop3fetch|mm-start|mm-lspawn|mm-send|sendmail|mm-inject|mm-smtpd|mm-local|mm-online|mm-tls) ;;
     *) warn "$p has no rule of its own in install.sh: installed as root:root 0755" ;;
   esac
   set -- $(prog_mode "$p")
@@ -454,6 +462,10 @@ if [ -d "$home/control" ]; then
   find "$home/control" -type f -path '*pop3*' -name '*secret*' | while IFS= read -r s; do
     run chown "$u_pop:root" "$s"; run chmod 0400 "$s"
   done
+fi
+# the TLS server key: the tls group alone (mm-tls), never the smtpd user
+if [ -f "$home/control/tlskey" ] && [ ! -L "$home/control/tlskey" ]; then
+  run chown "root:$g_tls" "$home/control/tlskey"; run chmod 0640 "$home/control/tlskey"
 fi
 
 # ---- the queue (INTERNALS 3): kept as it is, owners and modes set again

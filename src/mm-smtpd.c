@@ -3,6 +3,7 @@
    one power: handing accepted messages to mm-queue. */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <skalibs/buffer.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/iopause.h>
@@ -20,6 +22,8 @@
 #include <skalibs/types.h>
 #include "address.h"
 #include "alias.h"
+#include "base64.h"
+#include "checkpw.h"
 #include "control.h"
 #include "date822.h"
 #include "home.h"
@@ -30,9 +34,10 @@
 #include "rfc822.h"
 #include "route.h"
 #include "smtpio.h"
+#include "tlsstart.h"
 #include "users.h"
 
-#define USAGE "mm-smtpd (run by tcpserver, or by sendmail -bs)"
+#define USAGE "mm-smtpd [-s] (run by tcpserver, or by sendmail -bs)"
 
 #define CMDLINE_MAX 510      /* RFC 5321 4.5.3.1.4: 512 octets with the CRLF */
 #define CMDLINE_EXT 128      /* MAIL parameters may lengthen it (RFC 5321 4.5.3.1.4, RFC 1870 4) */
@@ -65,6 +70,20 @@ static unsigned int njunk = 0 ;   /* keeps a client that sends nothing but NOOP 
 static unsigned int novershoot = 0 ;   /* RCPTs past smtpdmaxrcpts in this session */
 static stralloc helo = STRALLOC_ZERO ;
 static int greeted = 0, esmtp = 0 ;
+
+/* TLS through mm-tls (DESIGN 8) and AUTH through checkpassword */
+#define AUTH_FAILS_MAX 3     /* failed AUTHs before we hang up */
+#define AUTH_DELAY 2         /* seconds before answering a failed AUTH */
+#define AUTH_ARGS_MAX 16
+static int tlsoffer = 0 ;    /* control/tlscert is there and we are on a socket */
+static int tlson = 0 ;
+static tlsstart tls = TLSSTART_ZERO ;
+static char const *authargv[AUTH_ARGS_MAX + 2] ;  /* control/smtpdcheckpassword */
+static unsigned int authargc = 0 ;
+static stralloc authprog = STRALLOC_ZERO ;
+static stralloc authuser = STRALLOC_ZERO ;        /* set once authenticated */
+static unsigned int authfails = 0 ;
+static int smtps = 0 ;       /* -s: TLS from the first byte */
 
 /* the limits (mm-smtpd(8)) */
 static unsigned long databytes, maxrcpts, maxhops, timeout, greetdelay ;
@@ -236,7 +255,8 @@ static int domain_open (char const *d, size_t len)
 static int msg_begin (void)
 {
   char date[DATE822_LEN] ;
-  char const *proto = esmtp ? "ESMTP" : "SMTP" ;
+  /* RFC 3848: S for TLS, A for AUTH */
+  char const *proto = !esmtp ? "SMTP" : tlson && authuser.len ? "ESMTPSA" : tlson ? "ESMTPS" : authuser.len ? "ESMTPA" : "ESMTP" ;
   msg.wirebytes = msg.size = 0 ;
   msg.hops = 0 ;
   msg.inheader = 1 ;
@@ -262,8 +282,12 @@ static int msg_begin (void)
   }
   buffer_puts(&msg.q.mess, "\n\tby ") ;
   buffer_puts(&msg.q.mess, me) ;
-  buffer_puts(&msg.q.mess, " (mm-smtpd) with ") ;
+  buffer_puts(&msg.q.mess, " (mm-smtpd") ;
+  if (authuser.len) { buffer_puts(&msg.q.mess, ", authenticated as ") ; buffer_put(&msg.q.mess, authuser.s, authuser.len) ; }
+  buffer_puts(&msg.q.mess, ") with ") ;
   buffer_puts(&msg.q.mess, proto) ;
+  /* RFC 8314 4.3: the protocol and cipher */
+  if (tlson) { buffer_puts(&msg.q.mess, " (") ; buffer_put(&msg.q.mess, tls.summary.s, tls.summary.len) ; buffer_puts(&msg.q.mess, ")") ; }
   buffer_puts(&msg.q.mess, ";\n\t") ;
   buffer_puts(&msg.q.mess, date) ;
   buffer_puts(&msg.q.mess, "\n") ;
@@ -358,6 +382,8 @@ static void sethost (stralloc *sa, char const *s)
   }
 }
 
+static int auth_offered (void) ;
+
 static void smtp_helo (char const *arg, int e)
 {
   if (!*arg) { err(e ? "501 5.5.4 syntax: EHLO your-host-name" : "501 5.5.4 syntax: HELO your-host-name") ; return ; }
@@ -377,6 +403,8 @@ static void smtp_helo (char const *arg, int e)
   else reply("250-SIZE") ;
   reply("250-8BITMIME") ;
   reply("250-ENHANCEDSTATUSCODES") ;
+  if (tlsoffer && !tlson) reply("250-STARTTLS") ;
+  if (auth_offered()) reply("250-AUTH PLAIN LOGIN") ;
   reply("250 CHUNKING") ;
 }
 
@@ -774,6 +802,176 @@ static int spoke_early (void)
   return r > 0 ;
 }
 
+/* TLS and AUTH */
+
+/* control/tlscert offers STARTTLS (mm-tls reads it and the key);
+   control/smtpdcheckpassword, a command line, offers AUTH. */
+static void readtls (void)
+{
+  stralloc cert = STRALLOC_ZERO ;
+  struct stat st ;
+  int r ;
+  if (!mm_path(&cert, "control/tlscert")) strerr_diefu1sys(EX_TEMPFAIL, "allocate") ;
+  tlsoffer = !local && !fstat(0, &st) && S_ISSOCK(st.st_mode) && !access(cert.s, F_OK) ;
+  stralloc_free(&cert) ;
+  r = control_readline(&authprog, "control/smtpdcheckpassword", 0) ;
+  if (r < 0) strerr_diefu1sys(EX_TEMPFAIL, "read control/smtpdcheckpassword") ;
+  if (r <= 0 || !authprog.len) return ;
+  for (size_t i = 0 ; i < authprog.len ;)
+  {
+    size_t j = i ;
+    while (j < authprog.len && authprog.s[j] != ' ' && authprog.s[j] != '\t') j++ ;
+    if (j > i)
+    {
+      if (authargc >= AUTH_ARGS_MAX) strerr_dief1x(EX_CONFIG, "control/smtpdcheckpassword: too many words") ;
+      authargv[authargc++] = authprog.s + i ;
+    }
+    if (j < authprog.len) authprog.s[j] = 0 ;
+    i = j + 1 ;
+  }
+  if (authargc && authargv[0][0] != '/') strerr_dief1x(EX_CONFIG, "control/smtpdcheckpassword: the program needs an absolute path") ;
+}
+
+/* AUTH only where the password cannot be read on the way: over TLS, or
+   from this host itself */
+static int auth_offered (void)
+{
+  int loopback = remoteip && (!strcmp(remoteip, "127.0.0.1") || !strcmp(remoteip, "::1")) ;
+  return authargc && !authuser.len && (tlson || loopback) ;
+}
+
+/* The connection goes to mm-tls; from now on we talk to it. */
+static void tls_begin (void)
+{
+  static char t1[ULONG_FMT], t2[ULONG_FMT] ;
+  tain d ;
+  int r, nul ;
+  t1[ulong_fmt(t1, timeout)] = 0 ;
+  t2[ulong_fmt(t2, timeout + 60)] = 0 ;
+  tlsstart_arg(&tls, "-s") ; tlsstart_arg(&tls, "-t") ; tlsstart_arg(&tls, t1) ;
+  tlsstart_arg(&tls, "-T") ; tlsstart_arg(&tls, t2) ;
+  deadline(&d, timeout + 10) ;
+  r = tlsstart_run(&tls, 0, &d) ;
+  /* fd 1 is the same connection: ours no more */
+  nul = open("/dev/null", O_RDWR) ;
+  if (nul < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0) strerr_diefu1sys(EX_TEMPFAIL, "open /dev/null") ;
+  if (nul > 1) close(nul) ;
+  if (r <= 0) { LOG("error: TLS failed: ", tls.report.s) ; _exit(0) ; }
+  tlson = 1 ;
+  ndelay_on(tls.plain) ;
+  buffer_init(&bin, &buffer_read, tls.plain, binbuf, sizeof binbuf) ;
+  buffer_init(&bout, &buffer_write, tls.plain, boutbuf, sizeof boutbuf) ;
+  LOG("TLS: ", tls.report.s) ;
+}
+
+static void smtp_starttls (char const *arg)
+{
+  tain d ;
+  if (tlson) { err("503 5.5.1 TLS is already on") ; return ; }
+  if (!tlsoffer) { err("502 5.5.1 STARTTLS is not offered here") ; return ; }
+  if (*arg) { err("501 5.5.4 syntax: STARTTLS") ; return ; }
+  reply("220 2.0.0 ready to start TLS") ;
+  deadline(&d, timeout) ;
+  if (!smtpio_flush(&bout, &d)) timedout() ;
+  /* the 2011 and 2021 injections: what came with STARTTLS in clear
+     must not be taken as said over TLS */
+  if (!buffer_isempty(&bin)) LOG("error: plaintext pipelined after STARTTLS discarded") ;
+  tls_begin() ;
+  /* RFC 3207 4.2: nothing said before counts */
+  transaction_reset() ;
+  greeted = esmtp = 0 ;
+  helo.len = 0 ;
+}
+
+/* one base64 line of the client's for AUTH, decoded into sa; 0 cancelled or bad */
+static int auth_read (stralloc *sa, char const *prompt)
+{
+  static smtpio_line l = SMTPIO_LINE_ZERO ;
+  tain d ;
+  int r ;
+  reply(prompt) ;
+  deadline(&d, timeout) ;
+  r = smtpio_getline(&bin, &bout, &l, CMDLINE_MAX, SMTPIO_ANYLF, &d) ;
+  if (r < 0) timedout() ;
+  if (!r) bye() ;
+  if (!strcmp(l.text.s, "*")) { err("501 5.7.0 AUTH cancelled") ; return 0 ; }
+  sa->len = 0 ;
+  if (!base64_decode_cat(sa, l.text.s, l.text.len)) { err("501 5.5.2 AUTH: not base64") ; return 0 ; }
+  return 1 ;
+}
+
+static void auth_check (char const *user, size_t ulen, char const *pass, size_t plen)
+{
+  tain d ;
+  int r ;
+  deadline(&d, timeout) ;
+  r = checkpw(authargv, authargc, user, ulen, pass, plen, &d) ;
+  if (r > 0)
+  {
+    authuser.len = 0 ;
+    if (!stralloc_catb(&authuser, user, ulen) || !stralloc_0(&authuser)) strerr_diefu1sys(EX_TEMPFAIL, "allocate") ;
+    authuser.len-- ;
+    /* for the Received line: only what a user name may sensibly hold */
+    for (size_t i = 0 ; i < authuser.len ; i++)
+    {
+      char c = authuser.s[i] ;
+      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr(".-_@+", c))) authuser.s[i] = '?' ;
+    }
+    relayclient = 1 ;
+    reply("235 2.7.0 authenticated") ;
+    LOG("authenticated as ", authuser.s) ;
+    return ;
+  }
+  if (r < 0) { reply("454 4.7.0 temporary authentication failure") ; LOG("error: checkpassword failed: ", strerror(errno)) ; return ; }
+  /* a slow answer and a limit: no password guessing at speed */
+  sleep(AUTH_DELAY) ;
+  reply("535 5.7.8 authentication failed") ;
+  LOG("error: authentication failed") ;
+  if (++authfails >= AUTH_FAILS_MAX)
+  {
+    reply3("421 4.7.0 ", me, " too many failed authentications, closing connection") ;
+    LOG("too many failed authentications, closing") ;
+    bye() ;
+  }
+}
+
+static void smtp_auth (char const *arg)
+{
+  static stralloc a = STRALLOC_ZERO, b = STRALLOC_ZERO ;
+  size_t mlen = strcspn(arg, " ") ;
+  char const *init = arg[mlen] ? arg + mlen + 1 : 0 ;
+  if (!auth_offered()) { err(authuser.len ? "503 5.5.1 already authenticated" : "503 5.5.1 AUTH is not offered here (STARTTLS first)") ; return ; }
+  if (!greeted || !esmtp) { err("503 5.5.1 send EHLO first") ; return ; }
+  if (inmail) { err("503 5.5.1 AUTH not in a mail transaction") ; return ; }
+  if (mlen == 5 && !strncasecmp(arg, "PLAIN", 5))   /* RFC 4616 */
+  {
+    char const *z, *p ;
+    if (init && strcmp(init, "="))
+    {
+      a.len = 0 ;
+      if (!base64_decode_cat(&a, init, strlen(init))) { err("501 5.5.2 AUTH: not base64") ; return ; }
+    }
+    else if (init) a.len = 0 ;
+    else if (!auth_read(&a, "334 ")) return ;
+    /* authzid \0 authcid \0 password; an authzid other than the user is not ours to grant */
+    z = memchr(a.s, 0, a.len) ;
+    p = z ? memchr(z + 1, 0, a.len - (z + 1 - a.s)) : 0 ;
+    if (!p) { err("501 5.5.2 AUTH PLAIN: malformed") ; return ; }
+    if (z != a.s && ((size_t)(z - a.s) != (size_t)(p - z - 1) || memcmp(a.s, z + 1, z - a.s))) { err("535 5.7.8 authorization identity refused") ; return ; }
+    auth_check(z + 1, p - z - 1, p + 1, a.len - (p + 1 - a.s)) ;
+    memset(a.s, 0, a.len) ;
+  }
+  else if (mlen == 5 && !strncasecmp(arg, "LOGIN", 5))   /* draft-murchison-sasl-login */
+  {
+    if (init) { a.len = 0 ; if (!base64_decode_cat(&a, init, strlen(init))) { err("501 5.5.2 AUTH: not base64") ; return ; } }
+    else if (!auth_read(&a, "334 VXNlcm5hbWU6")) return ;
+    if (!auth_read(&b, "334 UGFzc3dvcmQ6")) return ;
+    auth_check(a.s, a.len, b.s, b.len) ;
+    memset(b.s, 0, b.len) ;
+  }
+  else err("504 5.5.4 AUTH mechanisms here: PLAIN LOGIN") ;
+}
+
 static void command (void)
 {
   char const *s = line.text.s ;
@@ -802,6 +1000,8 @@ static void command (void)
   else if (IS("RCPT")) smtp_rcpt(arg, flags) ;
   else if (IS("DATA")) smtp_data(arg) ;
   else if (IS("BDAT")) smtp_bdat(arg) ;
+  else if (IS("STARTTLS")) smtp_starttls(arg) ;
+  else if (IS("AUTH")) smtp_auth(arg) ;
   else if (IS("RSET"))
   {
     if (*arg) err("501 5.5.4 syntax: RSET") ;
@@ -818,7 +1018,7 @@ static void command (void)
   else if (IS("HELP"))
   {
     reply("214-2.0.0 mm-smtpd, see mm-smtpd(8); commands:") ;
-    reply("214 2.0.0 EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP") ;
+    reply("214 2.0.0 EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP STARTTLS AUTH") ;
   }
   else err("500 5.5.1 unknown command") ;
 #undef IS
@@ -831,7 +1031,8 @@ int main (int argc, char const *const *argv)
   usage_help(argc, argv, USAGE) ;
   logstamp_init() ;
   privs_init() ;
-  if (argc > 1) strerr_dieusage(EX_USAGE, USAGE) ;
+  if (argc == 2 && !strcmp(argv[1], "-s")) smtps = 1 ;
+  else if (argc > 1) strerr_dieusage(EX_USAGE, USAGE) ;
   mm_home_check() ;
   signal(SIGPIPE, SIG_IGN) ;
   /* a parent that ignores SIGCHLD would take mm-queue's exit code from us */
@@ -867,7 +1068,14 @@ int main (int argc, char const *const *argv)
   }
   readcontrol() ;
   readroutes() ;
-  if (!local) refused = spoke_early() ;
+  readtls() ;
+  if (smtps)
+  {
+    /* implicit TLS (RFC 8314): the client's first bytes are its hello */
+    if (!tlsoffer) strerr_dief1x(EX_CONFIG, "-s needs control/tlscert and control/tlskey, and a network connection") ;
+    tls_begin() ;
+  }
+  else if (!local) refused = spoke_early() ;
   if (refused)
   {
     reply3("554 5.5.1 ", me, " you spoke before the greeting") ;

@@ -8,7 +8,7 @@
 #
 #   itest_init PREFIX   skip unless root with the tools; names:
 #                       IQ IS ID IR IP IA IL (role users), IG (the queue's
-#                       group), IO (online group), U1 U2 (ordinary users,
+#                       group), IO (online group), ITLS (the tls group), U1 U2 (ordinary users,
 #                       made by itest_users); IHOME=$T/mm, IROOT=$T/root
 #   itest_install ARGS  install.sh --home $IHOME --users $T/users
 #                       --build $T/build --root $IROOT ARGS (output in $T/install.out)
@@ -39,14 +39,15 @@ itest_init() {
   # an install ignore the variable, so it is not exported
   MM_HOME=$IHOME
   export -n MM_HOME
-  printf '%s\n' "$IQ" "$IS" "$ID" "$IR" "$IP" "$IA" "$IL" "$IG" "$IO" > "$T/users"
+  ITLS=${P}tls
+  printf '%s\n' "$IQ" "$IS" "$ID" "$IR" "$IP" "$IA" "$IL" "$IG" "$IO" "$ITLS" > "$T/users"
   # an earlier run that was killed may have left its accounts
   _itest_remove_accounts
   at_exit _itest_cleanup
 }
 
 _itest_users_all() { echo "$IQ $IS $ID $IR $IP $IA $IL $U1 $U2"; }
-_itest_groups_all() { echo "$IG $IO $ID $IR $IP $IA $IL $U1 $U2"; }
+_itest_groups_all() { echo "$IG $IO $ID $IR $IP $IA $IL $U1 $U2 ${ITLS:-}"; }
 
 # every process of the test's users or with its cwd or program in $T
 _itest_procs() {
