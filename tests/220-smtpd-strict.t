@@ -148,7 +148,8 @@ out=$(printf 'EHLO early\r\nMAIL FROM:<a@b.example>\r\nQUIT\r\n' | TCPREMOTEIP=1
 is "$(printf '%s\n' "$out" | head -n 1)" "554 5.5.1 $ME you spoke before the greeting" "a client that speaks first gets 554 instead of 220"
 like "$out" '^503 5\.5\.1 you spoke before the greeting: only QUIT now$' "then every command but QUIT: 503"
 is "$(printf '%s\n' "$out" | tail -n 1)" "221 2.0.0 $ME closing connection" "QUIT still works"
-like "$(cat "$T/early.log")" '^mm-smtpd: 192\.0\.2\.66: error: spoke before the greeting$' "log: spoke before the greeting"
+# a plain file: each line starts with the local time (src/lib/logstamp.c)
+like "$(cat "$T/early.log")" '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3} [-+][0-9]{4} mm-smtpd: 192\.0\.2\.66: error: spoke before the greeting$' "log: spoke before the greeting"
 rm "$C/smtpdgreetdelay"
 
 # ---- an idle client and a trickling one (control/smtpdtimeout)

@@ -39,13 +39,13 @@ sw() { swaks -s 127.0.0.1 -p "$PORT" --timeout 20 --from "bob@$ME" "$@" 2>&1; }
 out=$(sw --to "alice@$ME" --header 'Subject: over tcp')
 like "$out" '^<-  220 ' "swaks over TCP gets the greeting"
 like "$out" '^<-  250 2\.0\.0 ok: queued as [0-9]+$' "a message to a local user is accepted from a stranger"
-ok 'wait_until count_is 1 logged "^mm-smtpd: 127\.0\.0\.1: accepted msg [0-9]+ "' "log: the client's TCPREMOTEIP"
+ok 'wait_until count_is 1 logged "^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3} [-+][0-9]{4} mm-smtpd: 127\.0\.0\.1: accepted msg [0-9]+ "' "log: the client's TCPREMOTEIP"
 id=$(printf '%s\n' "$out" | sed -n 's/^<-  250 2\.0\.0 ok: queued as \([0-9]*\)$/\1/p')
 ok 'grep -q "^Received: from .* (\[127\.0\.0\.1\])$" "$MM_HOME/queue/mess/$id"' "Received: names [127.0.0.1]"
 
 out=$(sw --to someone@example.net --quit-after RCPT)
 like "$out" '^<\*\* 553 5\.7\.1 relaying denied' "the stranger may not relay: 553 5.7.1"
-ok 'wait_until count_is 1 logged "^mm-smtpd: 127\.0\.0\.1: relay refused to <someone@example\.net>$"' "log: relay refused"
+ok 'wait_until count_is 1 logged "^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3} [-+][0-9]{4} mm-smtpd: 127\.0\.0\.1: relay refused to <someone@example\.net>$"' "log: relay refused"
 out=$(sw -li 127.0.0.2 --to someone@example.net --quit-after RCPT)
 like "$out" '^<-  250 2\.1\.5 ' "the LAN client (RELAYCLIENT by tcprules) may relay"
 out=$(sw -li 127.0.0.3 --to "alice@$ME" --quit-after RCPT)
