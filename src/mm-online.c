@@ -183,6 +183,41 @@ static void all_down (void)
   stralloc_free(&path) ;
 }
 
+/* ------------------------------------------------------------ POP3 */
+
+static pid_t fetcher = 0 ;   /* mm-pop3fetch NAME, alongside the flush */
+static int fetchcode = -1 ;  /* its result: 0 fetched, 75 not, -1 no fetch */
+
+/* Start mm-pop3fetch when the route has POP3 accounts (mm-pop3fetch(8)). */
+static void fetch_start (route const *r)
+{
+  stralloc rel = STRALLOC_ZERO, path = STRALLOC_ZERO ;
+  char const *argv[3] = { "mm-pop3fetch", r->name.s, 0 } ;
+  struct stat st ;
+  if (!route_file(&rel, r, "pop3") || !mm_path(&path, rel.s)) nomem() ;
+  if (stat(path.s, &st) == 0 && S_ISDIR(st.st_mode))
+  {
+    if (!mm_path(&path, "bin/mm-pop3fetch")) nomem() ;
+    fetcher = fork() ;
+    if (fetcher < 0) { strerr_warnwu1sys("fork for mm-pop3fetch") ; fetcher = 0 ; fetchcode = EX_TEMPFAIL ; }
+    else if (!fetcher)
+    {
+      execv(path.s, (char *const *)argv) ;
+      strerr_diefu2sys(EX_TEMPFAIL, "exec ", path.s) ;
+    }
+  }
+  stralloc_free(&rel) ; stralloc_free(&path) ;
+}
+
+static int fetch_wait (void)
+{
+  int wstat ;
+  if (!fetcher) return fetchcode ;
+  fetchcode = wait_pid(fetcher, &wstat) == fetcher && WIFEXITED(wstat) && !WEXITSTATUS(wstat) ? 0 : EX_TEMPFAIL ;
+  fetcher = 0 ;
+  return fetchcode ;
+}
+
 /* Trigger the running mm-send, or, when none runs and the caller may,
    run one queue pass in the foreground. 1 a pass ran here. */
 static int flush (void)
@@ -212,6 +247,7 @@ static int flush (void)
     int wstat ;
     pid_t pid ;
     if (!mm_path(&path, "bin/mm-send")) nomem() ;
+    fetch_wait() ;   /* the pass here delivers what the fetch queued */
     pid = fork() ;
     if (pid < 0) strerr_diefu1sys(EX_TEMPFAIL, "fork") ;
     if (!pid)
@@ -616,8 +652,13 @@ int main (int argc, char const *const *argv)
     hadold = stat(path.s, &old) == 0 ;
     stralloc_free(&path) ;
     mark_up(r) ;
+    fetch_start(r) ;
     ranhere = flush() ;
     if (!dowait) return 0 ;
-    return wait_flush(r, &old, hadold, timeout, ranhere) ;
+    {
+      int code = wait_flush(r, &old, hadold, timeout, ranhere), f = fetch_wait() ;
+      if (f >= 0 && buffer_putsflush(buffer_1, f ? "fetch: failed (see the lines of mm-pop3fetch)\n" : "fetch: done\n") < 0) { }
+      return code ? code : f > 0 ? f : 0 ;
+    }
   }
 }
