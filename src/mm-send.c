@@ -1311,6 +1311,10 @@ static void release_all (void)
 {
   msg *m = genalloc_s(msg, &msgs) ;
   size_t n = genalloc_len(msg, &msgs) ;
+  char const *failed = "control/locals" ;
+  /* it takes control/me and control/locals as they are now, as SIGHUP does */
+  if (control_names_load(&failed) < 0 || control_locals_load() < 0)
+    logl("warning: queue run: unable to read ", failed, ": ", strerror(errno)) ;
   for (size_t i = 0 ; i < n ; i++)
   {
     m[i].released = 1 ;

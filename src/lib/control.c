@@ -142,11 +142,29 @@ static int load_defaultdomain (void)
   return control_readline(&dd, "control/defaultdomain", 0) < 0 ? -1 : 0 ;
 }
 
+/* Each call reads both files again (mm-send's SIGHUP and queue runs);
+   when one cannot be read, the values of the last call stay. */
 int control_names_load (char const **failed)
 {
-  if (load_me() < 0) { *failed = "control/me" ; return -1 ; }
-  if (load_defaultdomain() < 0) { *failed = "control/defaultdomain" ; return -1 ; }
+  stralloc oldme = me, olddd = dd ;
+  int e ;
+  me = (stralloc)STRALLOC_ZERO ;
+  dd = (stralloc)STRALLOC_ZERO ;
+  if (load_me() < 0) { *failed = "control/me" ; goto fail ; }
+  if (load_defaultdomain() < 0) { *failed = "control/defaultdomain" ; goto fail ; }
+  stralloc_free(&oldme) ;
+  stralloc_free(&olddd) ;
   return 0 ;
+ fail:
+  e = errno ;
+  if (oldme.s)
+  {
+    stralloc_free(&me) ; stralloc_free(&dd) ;
+    me = oldme ; dd = olddd ;
+  }
+  else stralloc_free(&olddd) ;
+  errno = e ;
+  return -1 ;
 }
 
 char const *control_me (void)

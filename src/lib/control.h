@@ -24,9 +24,12 @@ extern int control_readulong (unsigned long *u, char const *file, unsigned long 
    into seconds; 0 on a malformed string. */
 extern int duration_scan (char const *s, unsigned long *secs) ;
 
-/* Reads control/me and control/defaultdomain once for control_me and
+/* Reads control/me and control/defaultdomain for control_me and
    control_defaultdomain, which fall back silently; -1 with errno set and
-   *failed naming the file when one exists but cannot be read. */
+   *failed naming the file when one exists but cannot be read (the
+   values of the last call then stay). Each call reads them again, so a
+   pointer from control_me or control_defaultdomain is good until the
+   next call. */
 extern int control_names_load (char const **failed) ;
 /* control/me, or the system host name. */
 extern char const *control_me (void) ;
