@@ -528,7 +528,7 @@ static void account (char const *route, char const *name)
   if (r <= 0)
   {
     if (r < 0) strerr_warnwu6sys("read the account ", route, "/", name, ": ", why) ;
-    else strerr_warnw5x("account ", route, "/", name, ": not fetched: ") , strerr_warnw1x(why) ;
+    else strerr_warn(PROG, ": ", route, "/", name, ": not fetched: ", why) ;
     if (r < 0 && worst != EX_CONFIG) worst = EX_TEMPFAIL ;
     if (!r) worst = EX_CONFIG ;
   }

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$TOOLS/remote-lib.sh"
 . "$TOOLS/pop3-lib.sh"
-plan 42
+plan 45
 
 inst_new
 remote_setup
@@ -101,13 +101,22 @@ account isp conf "$pc"
 chmod 644 "$MM_HOME/control/routes/isp/pop3/conf/secret"
 fetch isp/conf
 is "$?" 78 "a secret others may read: exit 78"
-like "$(cat "$T/fetch.out")" 'secret file must belong to the pop user and be readable by it alone' "saying so"
+like "$(cat "$T/fetch.out")" 'the secret file must belong to the user that reads it and be readable by it alone' "saying so"
 account isp conf "$pc" tls=
 fetch isp/conf
 like "$(cat "$T/fetch.out")" 'tls: this mm-pop3fetch has no TLS yet' "without tls none it refuses to send the password in the clear"
 is "$(left c)" 1 "nothing was fetched"
 fetch nosuchroute
 is "$?" 64 "an unknown route: exit 64"
+account isp conf "$pc" secret=
+echo /bin/echo secret > "$MM_HOME/control/routes/isp/pop3/conf/secretcommand"
+fetch isp/conf
+like "$(cat "$T/fetch.out")" 'isp/conf: fetch done: new 1 fetched 1' "a secret from secretcommand"
+pop3_drop c 1
+echo /bin/false > "$MM_HOME/control/routes/isp/pop3/conf/secretcommand"
+fetch isp/conf
+like "$(cat "$T/fetch.out")" 'isp/conf: not fetched: secretcommand:' "a failing secretcommand: a clear line"
+is "$(left c)" 1 "and nothing fetched"
 
 # 7. one fetch of an account at a time
 pop3_drop st 2

@@ -17,6 +17,7 @@
 #include "home.h"
 #include "pop3account.h"
 #include "route.h"
+#include "secret.h"
 
 static int dirpath (stralloc *sa, char const *route, char const *name, char const *file)
 {
@@ -63,39 +64,35 @@ int pop3account_list (char const *route, stralloc *sa)
   return r ;
 }
 
-/* The secret file: ours, and nobody else may read it. */
-static int read_secret (pop3account *a, char const *rel, char const **why)
+/* why texts of secret.c name no file: this says which */
+static char whybuf[400] ;
+static char const *because (char const *file, char const *why, stralloc const *diag)
 {
-  stralloc path = STRALLOC_ZERO ;
-  struct stat st ;
-  int fd, r = -1 ;
-  size_t n ;
-  *why = rel ;
-  if (!mm_path(&path, rel)) return -1 ;
-  fd = open(path.s, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) ;
-  stralloc_free(&path) ;
-  if (fd < 0)
-  {
-    if (errno == ENOENT || errno == ELOOP) { *why = "no secret file (or a symbolic link)" ; return 0 ; }
-    return -1 ;
-  }
-  if (fstat(fd, &st) < 0) goto end ;
-  r = 0 ;
-  if (!S_ISREG(st.st_mode)) { *why = "the secret is not a regular file" ; goto end ; }
-  if (st.st_uid != geteuid() || st.st_mode & 077) { *why = "the secret file must belong to the pop user and be readable by it alone (mode 0400 or 0600)" ; goto end ; }
-  r = -1 ;
-  if (!slurp(&a->secret, fd)) goto end ;
-  n = byte_chr(a->secret.s, a->secret.len, '\n') ;
-  a->secret.len = n ;
-  if (n && a->secret.s[n-1] == '\r') a->secret.len-- ;
-  r = 0 ;
-  if (!a->secret.len || memchr(a->secret.s, 0, a->secret.len) || memchr(a->secret.s, '\r', a->secret.len))
-    { *why = "the secret is empty or has a NUL or CR in its first line" ; goto end ; }
-  if (!stralloc_0(&a->secret)) { r = -1 ; goto end ; }
-  a->secret.len-- ;
-  r = 1 ;
+  size_t n = 0 ;
+  char const *parts[4] = { file, " ", why, diag && diag->len ? ": " : "" } ;
+  for (unsigned int i = 0 ; i < 4 ; i++)
+    for (char const *p = parts[i] ; *p && n < sizeof whybuf - 1 ; p++) whybuf[n++] = *p ;
+  if (diag) for (size_t i = 0 ; i < diag->len && diag->s[i] && n < sizeof whybuf - 1 ; i++) whybuf[n++] = diag->s[i] ;
+  whybuf[n] = 0 ;
+  return whybuf ;
+}
+
+/* The password: the first line of the output of secretcommand when the
+   account has one, else of the file secret (the pop user's alone). */
+static int read_secret (pop3account *a, char const *route, char const *name, char const **why)
+{
+  stralloc rel = STRALLOC_ZERO, path = STRALLOC_ZERO, diag = STRALLOC_ZERO ;
+  char const *w = "" ;
+  int r = -1, cmd ;
+  if (!dirpath(&rel, route, name, "secretcommand") || !mm_path(&path, rel.s)) goto end ;
+  cmd = access(path.s, F_OK) == 0 ;
+  a->secret.len = 0 ;
+  if (cmd) r = secret_command(rel.s, SECRET_COMMAND_TIMEOUT, &a->secret, &diag, &w) ;
+  else if (!dirpath(&rel, route, name, "secret")) goto end ;
+  else r = secret_file(rel.s, &a->secret, &w) ;
+  if (!r) *why = because(cmd ? "secretcommand:" : "the secret file", w, cmd ? &diag : 0) ;
  end:
-  fd_close(fd) ;
+  stralloc_free(&rel) ; stralloc_free(&path) ; stralloc_free(&diag) ;
   return r ;
 }
 
@@ -218,20 +215,14 @@ int pop3account_load (pop3account *a, char const *route, char const *name, char 
     if (r < 0 || !S_ISDIR(st.st_mode)) { stralloc_free(&rel) ; *why = "no such account" ; return 0 ; }
   }
   r = load_main(a, route, name, why) ;
-  if (r == 1)
-  {
-    if (!dirpath(&rel, route, name, "secret")) r = -1 ;
-    else r = read_secret(a, rel.s, why) ;
-  }
+  if (r == 1) r = read_secret(a, route, name, why) ;
   stralloc_free(&rel) ;
   return r ;
 }
 
 void pop3account_free (pop3account *a)
 {
-  /* the password does not stay in freed memory */
-  if (a->secret.s) memset(a->secret.s, 0, a->secret.a) ;
   stralloc_free(&a->route) ; stralloc_free(&a->name) ; stralloc_free(&a->label) ;
-  stralloc_free(&a->server) ; stralloc_free(&a->user) ; stralloc_free(&a->secret) ;
+  stralloc_free(&a->server) ; stralloc_free(&a->user) ; secret_free(&a->secret) ;
   stralloc_free(&a->rcpt) ; stralloc_free(&a->statedir) ;
 }
