@@ -145,6 +145,15 @@ static void route_free1 (route *r)
   stralloc_free(&r->denysender) ;
   stralloc_free(&r->allowfrom) ;
   stralloc_free(&r->denyfrom) ;
+  stralloc_free(&r->why) ;
+}
+
+/* the route cannot be used: kept, marked, with the reason setwhy made */
+static int mark_broken (route *r, char const *why)
+{
+  r->broken = 1 ;
+  r->why.len = 0 ;
+  return stralloc_cats(&r->why, why) && stralloc_0(&r->why) ;
 }
 
 /* 1 ok, 0 malformed, -1 error */
@@ -165,13 +174,13 @@ static int route_load1 (route *r, char const *name, char const **why)
     {
       e = smarthost_parse(r, line.s, why) ;
       stralloc_free(&line) ;
-      if (e <= 0) { stralloc_free(&sa) ; return e ; }
+      if (e < 0 || (!e && !mark_broken(r, *why))) goto err ;
     }
     else stralloc_free(&line) ;
   }
   if (!route_file(&sa, r, "helo")) goto err ;
   if (control_readline(&r->helo, sa.s, control_me()) < 0) goto err ;
-  if (!r->helo.len) { stralloc_free(&sa) ; return setwhy(why, name, "empty helo") ; }
+  if (!r->helo.len && !r->broken && (setwhy(why, name, "empty helo"), !mark_broken(r, *why))) goto err ;
   if ((e = route_has(r, "permanent")) < 0) goto err ;
   r->permanent = e ;
   if ((e = route_has(r, "last")) < 0) goto err ;
@@ -187,7 +196,8 @@ static int route_load1 (route *r, char const *name, char const **why)
   if ((e = route_lines(r, "allowfrom", &r->allowfrom)) < 0) goto err ;
   r->has_allowfrom = e > 0 ;
   stralloc_free(&sa) ;
-  return 1 ;
+  if (r->broken) *why = r->why.s ;
+  return !r->broken ;
  err:
   stralloc_free(&sa) ;
   return -1 ;
@@ -212,7 +222,8 @@ static int addroute (genalloc *routes, char const *name, char const **why)
   int e ;
   if (routes_find(routes, name)) return 1 ;
   e = route_load1(&r, name, why) ;
-  if (e <= 0) { int sv = errno ; route_free1(&r) ; errno = sv ; return e ; }
+  /* a broken route stays in the list, marked: it carries nothing */
+  if (e < 0) { int sv = errno ; route_free1(&r) ; errno = sv ; return e ; }
   if (!genalloc_append(route, routes, &r)) { route_free1(&r) ; return -1 ; }
   return 1 ;
 }

@@ -19,11 +19,17 @@ struct route_s
   stralloc domains ;     /* NUL-separated globs; empty = any */
   stralloc allowrcpt, denyrcpt, allowsender, denysender, allowfrom, denyfrom ; /* NUL-separated globs */
   int has_allowrcpt, has_allowsender, has_allowfrom ;  /* the allow file exists */
+  int broken ;           /* a file says what mm cannot use: the route carries nothing */
+  stralloc why ;         /* then: "route NAME: ...", NUL-terminated */
 } ;
 
 /* Load every route under control/routes/, in order (control/routes/order
    first, then alphabetically), appending to routes (genalloc of route).
-   1 ok, 0 a malformed route (*why says which and why), -1 I/O (errno). */
+   A route whose files cannot be used (a smarthost port "4o125") is kept
+   with broken set and why: its filters still say which mail it would
+   carry, so that mail waits with the reason instead of leaving another
+   way, and the other routes are not touched. 1 ok, 0 a bad route
+   directory name (*why), -1 I/O (errno). */
 extern int routes_load (genalloc *routes, char const **why) ;
 extern void routes_free (genalloc *routes) ;
 
