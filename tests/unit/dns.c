@@ -68,6 +68,16 @@ int main (void)
     genalloc_setlen(size_t, &where, 0) ;
     ok(parse(ans, sizeof ans - 1, "example.org", TYPE_MX, &where) == DNS_TEMP, "a cut answer is malformed") ;
   }
+  {
+    /* a resolver file that exists but cannot be read (here a directory:
+       EISDIR) gives no servers, not the default 127.0.0.1 */
+    ip46 ips[DNS_SERVERS_MAX] ;
+    genalloc mxs = GENALLOC_ZERO ;
+    stralloc names = STRALLOC_ZERO ;
+    setenv("MM_RESOLV_CONF", "/", 1) ;
+    ok(dns_servers(ips, 0) == 0, "an unreadable resolver file: no servers") ;
+    ok(dns_mx_lookup(&mxs, &names, "example.org") == DNS_TEMP, "and a lookup fails for now") ;
+  }
   printf("1..%u\n", n) ;
   return !!failed ;
 }
