@@ -1618,6 +1618,12 @@ static void read_route (void)
   if (!r) config_fail(why) ;
   rt = routes_find(&routes, routename) ;
   if (!rt) config_fail("4.3.5 no such route in control/routes") ;
+  if (rt->broken)
+  {
+    /* its mail waits with the reason; the other routes are not touched */
+    if (!stralloc_cats(&sa, "4.3.5 ") || !stralloc_cats(&sa, rt->why.s) || !stralloc_0(&sa)) nomem() ;
+    config_fail(sa.s) ;
+  }
   tconnect = duration("timeout-connect", TIMEOUT_CONNECT) ;
   treply = duration("timeout-reply", TIMEOUT_REPLY) ;
   tdata = duration("timeout-data", TIMEOUT_DATA) ;

@@ -78,7 +78,7 @@ int main (void)
   put("control/routes/vpn/smarthost", "[2001:db8::1]:2525\n") ;
   put("control/routes/vpn/allowrcpt", "*@corp.example\n") ;
 
-  printf("1..33\n") ;
+  printf("1..35\n") ;
   ok(routes_load(&routes, &why) == 1, "routes load") ;
   ok(genalloc_len(route, &routes) == 3, "three routes") ;
   ok(!strcmp(genalloc_s(route, &routes)[0].name.s, "vpn") && !strcmp(genalloc_s(route, &routes)[1].name.s, "isp")
@@ -110,7 +110,15 @@ int main (void)
   ok(routes_load(&routes, &why) == 1 && !route_serves(routes_find(&routes, "isp"), "a@example.org"), "deny wins over allow") ;
   routes_free(&routes) ;
   put("control/routes/isp/smarthost", "smtp.isp.example:99999\n") ;
-  ok(routes_load(&routes, &why) == 0 && strstr(why, "isp") && strstr(why, "port"), "a bad port is a malformed route, named") ;
+  {
+    route *isp2, *vpn2 ;
+    int r = routes_load(&routes, &why) ;
+    isp2 = routes_find(&routes, "isp") ;
+    vpn2 = routes_find(&routes, "vpn") ;
+    ok(r == 1 && isp2 && isp2->broken && strstr(isp2->why.s, "isp") && strstr(isp2->why.s, "port"), "a bad port makes the route broken, named, and kept") ;
+    ok(vpn2 && !vpn2->broken, "the other routes load as before") ;
+    ok(isp2 && isp2->denyrcpt.len && !route_serves(isp2, "a@example.org"), "a broken route's filters are still read") ;
+  }
   routes_free(&routes) ;
 
   ok(route_glob("*", "") && route_glob("*", "abc") && route_glob("a*c", "abbbc") && !route_glob("a*c", "abcd"), "globs: *") ;
