@@ -319,6 +319,8 @@ int routes_load (genalloc *routes, char const **why)
 int route_load (route *r, char const *name, char const **why)
 {
   int e = route_load1(r, name, why) ;
+  /* the reason outlives the route it came from */
+  if (!e) *why = stralloc_copy(&whybuf, &r->why) ? whybuf.s : "malformed route" ;
   if (e <= 0) { int sv = errno ; route_free1(r) ; errno = sv ; }
   return e ;
 }
