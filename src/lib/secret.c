@@ -257,8 +257,8 @@ int secret_command (char const *cmdpath, unsigned int timeout, stralloc *out, st
   }
   if (r > 0)
   {
-    r = firstline(sa.s, sa.len, out, why) ;
-    if (!r && (!sa.len || sa.s[0] == '\n' || sa.s[0] == '\r')) *why = "printed nothing" ;
+    if (!sa.len || sa.s[0] == '\n' || sa.s[0] == '\r') { r = 0 ; *why = "printed nothing" ; }
+    else r = firstline(sa.s, sa.len, out, why) ;
   }
   if (!r && diag_line(&err, diag) < 0) r = -1 ;
  close:
