@@ -25,6 +25,7 @@
 #include <skalibs/djbunix.h>
 #include <skalibs/genalloc.h>
 #include <skalibs/iopause.h>
+#include <sys/inotify.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/strerr.h>
 #include <skalibs/tai.h>
@@ -44,6 +45,7 @@
 
 #define WAIT_DEFAULT 3600        /* seconds --wait waits at most */
 #define WAIT_POLL_MS 200         /* how often --wait reads the progress file */
+#define WAIT_WATCH_MS 5000       /* the same with an inotify watch, in case one is missed */
 #define DETECT_TIMEOUT 30        /* seconds an onlinequery command may take */
 #define FLUSH_SUFFIX ".flush"     /* progress files of old versions, in queue/online */
 #define EX_FAILED EX_DATAERR     /* --wait: a message failed for good */
@@ -323,6 +325,35 @@ static int changed (struct stat const *st, struct stat const *old)
   return st->st_ino != old->st_ino || st->st_mtim.tv_sec != old->st_mtim.tv_sec || st->st_mtim.tv_nsec != old->st_mtim.tv_nsec ;
 }
 
+/* mm-send replaces a progress file by a rename into queue/flush: an
+   inotify watch on the directory wakes --wait at once. -1 when there is
+   none (the progress file is then read every WAIT_POLL_MS). */
+static int flush_watch (void)
+{
+  stralloc dir = STRALLOC_ZERO ;
+  int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC) ;
+  if (fd < 0) return -1 ;
+  if (!mm_path(&dir, FLUSH_DIR)) nomem() ;
+  if (inotify_add_watch(fd, dir.s, IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR) < 0) { fd_close(fd) ; fd = -1 ; }
+  stralloc_free(&dir) ;
+  return fd ;
+}
+
+/* Until the directory changes (or, as a safety net, WAIT_POLL_MS with no
+   watch and WAIT_WATCH_MS with one). */
+static void flush_pause (int watch)
+{
+  tain t ;
+  iopause_fd x = { .fd = watch, .events = IOPAUSE_READ, .revents = 0 } ;
+  tain_from_millisecs(&t, watch >= 0 ? WAIT_WATCH_MS : WAIT_POLL_MS) ;
+  tain_add_g(&t, &t) ;
+  if (iopause_g(&x, watch >= 0, &t) > 0)
+  {
+    char buf[4096] ;
+    while (read(watch, buf, sizeof buf) > 0) ;
+  }
+}
+
 /* Until mm-send says the flush of route r is done, in a progress file
    written since we started. */
 static int wait_flush (route const *r, struct stat const *old, int hadold, unsigned long timeout, int ranhere)
@@ -332,6 +363,7 @@ static int wait_flush (route const *r, struct stat const *old, int hadold, unsig
   progress p = { 0, 0, 0, 0, 0 } ;
   tain deadline ;
   struct stat st ;
+  int watch = flush_watch() ;
   flush_path(&path, r->name.s) ;
   tain_now_g() ;
   tain_addsec_g(&deadline, timeout) ;
@@ -356,13 +388,9 @@ static int wait_flush (route const *r, struct stat const *old, int hadold, unsig
       if (tty && fresh) buffer_putsflush(buffer_1, "\n") ;
       strerr_dief2x(EX_TEMPFAIL, "timed out waiting for the flush of route ", r->name.s) ;
     }
-    {
-      tain t ;
-      tain_from_millisecs(&t, WAIT_POLL_MS) ;
-      tain_add_g(&t, &t) ;
-      iopause_g(0, 0, &t) ;
-    }
+    flush_pause(watch) ;
   }
+  if (watch >= 0) fd_close(watch) ;
   stralloc_free(&path) ;
   show(&p, tty, 1) ;
   if (p.deferred) return EX_TEMPFAIL ;

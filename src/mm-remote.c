@@ -1789,7 +1789,14 @@ int main (int argc, char const *const *argv)
       logline("connected, ", ext.s, "", "") ;
     }
     r = session() ;
-    if (r == SESSION_DONE) { quit() ; return 0 ; }
+    if (r == SESSION_DONE)
+    {
+      /* every result is out: closing them now lets mm-send count the
+         flush as done without waiting for the 221 to QUIT */
+      fd_close(1) ;
+      quit() ;
+      return 0 ;
+    }
     closeconn() ;
     if (r == SESSION_IDLE_LOST && ++idle <= IDLE_RECONNECTS) continue ;
     t++ ;

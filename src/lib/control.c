@@ -142,6 +142,18 @@ static int load_defaultdomain (void)
   return control_readline(&dd, "control/defaultdomain", 0) < 0 ? -1 : 0 ;
 }
 
+/* An unchanged value keeps its buffer; a changed one gets a new buffer
+   and the old one is left alone, so that a pointer taken earlier
+   (mm-smtpd's and inject's me) never dangles. Changes are rare. */
+static void keep_if_same (stralloc *cur, stralloc *old)
+{
+  if (old->s && cur->s && old->len == cur->len && !memcmp(old->s, cur->s, cur->len))
+  {
+    stralloc_free(cur) ;
+    *cur = *old ;
+  }
+}
+
 /* Each call reads both files again (mm-send's SIGHUP and queue runs);
    when one cannot be read, the values of the last call stay. */
 int control_names_load (char const **failed)
@@ -152,8 +164,8 @@ int control_names_load (char const **failed)
   dd = (stralloc)STRALLOC_ZERO ;
   if (load_me() < 0) { *failed = "control/me" ; goto fail ; }
   if (load_defaultdomain() < 0) { *failed = "control/defaultdomain" ; goto fail ; }
-  stralloc_free(&oldme) ;
-  stralloc_free(&olddd) ;
+  keep_if_same(&me, &oldme) ;
+  keep_if_same(&dd, &olddd) ;
   return 0 ;
  fail:
   e = errno ;

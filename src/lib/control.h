@@ -27,9 +27,9 @@ extern int duration_scan (char const *s, unsigned long *secs) ;
 /* Reads control/me and control/defaultdomain for control_me and
    control_defaultdomain, which fall back silently; -1 with errno set and
    *failed naming the file when one exists but cannot be read (the
-   values of the last call then stay). Each call reads them again, so a
-   pointer from control_me or control_defaultdomain is good until the
-   next call. */
+   values of the last call then stay). Each call reads them again; a
+   pointer from control_me or control_defaultdomain stays good (a value
+   that changed gets a buffer of its own). */
 extern int control_names_load (char const **failed) ;
 /* control/me, or the system host name. */
 extern char const *control_me (void) ;
