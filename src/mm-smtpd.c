@@ -748,8 +748,10 @@ static void readcontrol (void)
 {
   stralloc sa = STRALLOC_ZERO ;
   char const *bad = 0 ;
+  if (control_names_load(&bad) < 0) { }  /* bad names the file */
+  /* after the load, which replaces the value an earlier pointer saw */
   me = control_me() ;
-  if (control_names_load(&bad) < 0) { }
+  if (bad) { }
   else if (control_readulong(&databytes, "control/databytes", 0) < 0) bad = "control/databytes" ;
   else if (control_readulong(&maxrcpts, "control/smtpdmaxrcpts", RCPTS_DEFAULT) < 0 || (!maxrcpts && malformed())) bad = "control/smtpdmaxrcpts" ;
   else if (control_readulong(&maxhops, "control/maxhops", HOPS_DEFAULT) < 0) bad = "control/maxhops" ;
