@@ -598,7 +598,9 @@ static int expand_target (expander *x, char const *t, size_t len)
   at = address_at(t, len) ;
   if (at < len)
   {
-    if (control_islocal(t + at + 1, len - at - 1)) return expand_namen(x, t, at) ;
+    int local = control_islocal(t + at + 1, len - at - 1) ;
+    if (local < 0) return -1 ;  /* control/locals unreadable: temporary */
+    if (local) return expand_namen(x, t, at) ;
     {
       stralloc a = STRALLOC_ZERO ;
       int r ;
