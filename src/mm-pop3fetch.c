@@ -52,6 +52,7 @@ struct session_s
 {
   pop3account *a ;
   pop3 p ;
+  tlsstart tls ;      /* mm-tls's arguments, then its report */
   uidlstore store ;
   stralloc uids ;     /* the listing's UIDLs, NUL-terminated */
   genalloc msgs ;     /* message, in listing order */
@@ -458,12 +459,53 @@ static void report (session *s, int ok)
   else say(s->a, "fetch failed: ", s->why.s, ": new ", f[0], " fetched ", f[1], " deleted 0 kept ", f[3], " skipped ", f[4], " refused ", f[5], " later ", f[6], "; nothing deleted") ;
 }
 
+static void tlsarg (session *s, char const *arg)
+{
+  if (!tlsstart_arg(&s->tls, arg)) strerr_dief1x(EX_SOFTWARE, "too many arguments for mm-tls") ;
+}
+
+/* The connection goes to mm-tls, verified against the account's server
+   name (or tlsca, or the pins). 1 ok, 0 failed. */
+static int tls (session *s, int stls)
+{
+  pop3account const *a = s->a ;
+  static char t1[UINT_FMT], t2[UINT_FMT] ;
+  t1[uint_fmt(t1, a->timeout)] = 0 ;
+  t2[uint_fmt(t2, a->timeout + 60)] = 0 ;
+  tlsarg(s, "-c") ;
+  tlsarg(s, "-n") ; tlsarg(s, a->server.s) ;
+  tlsarg(s, "-t") ; tlsarg(s, t1) ;
+  tlsarg(s, "-T") ; tlsarg(s, t2) ;
+  if (a->tlsca.len > 1) { tlsarg(s, "-C") ; tlsarg(s, a->tlsca.s) ; }
+  if (a->tlsmin.len > 1) { tlsarg(s, "-m") ; tlsarg(s, a->tlsmin.s) ; }
+  for (size_t i = 0 ; i < a->tlspins.len ; i += strlen(a->tlspins.s + i) + 1) { tlsarg(s, "-p") ; tlsarg(s, a->tlspins.s + i) ; }
+  if (!pop3_tls(&s->p, &s->tls, stls)) return failed(s, s->p.err.s, 0) ;
+  say(a, "TLS: ", s->tls.report.s) ;
+  return 1 ;
+}
+
+/* RFC 2595 4: STLS, then CAPA again, everything said before forgotten */
+static int stls (session *s)
+{
+  int r ;
+  if (!(s->p.capa & POP3_CAPA_STLS)) return failed(s, "the account wants TLS and the server offers no STLS", 0) ;
+  if (!pop3_put(&s->p, "STLS", 0)) return failed(s, s->p.err.s, 0) ;
+  r = status_ok(s, "STLS refused: ") ;
+  if (r <= 0) return 0 ;
+  if (!tls(s, 1)) return 0 ;
+  if (!pop3_capa(&s->p)) return failed(s, s->p.err.s, 0) ;
+  return 1 ;
+}
+
 static int session_run (session *s)
 {
   pop3account *a = s->a ;
   int r ;
   if (!pop3_connect(&s->p, a->server.s, a->port, a->timeout)) return failed(s, s->p.err.s, 0) ;
+  if (a->tls == POP3_TLS_IMPLICIT && !tls(s, 0)) return 0 ;
+  if (!pop3_greeting(&s->p)) return failed(s, s->p.err.s, 0) ;
   if (!pop3_capa(&s->p)) return failed(s, s->p.err.s, 0) ;
+  if (a->tls == POP3_TLS_STLS && !stls(s)) return 0 ;
   if (login(s) <= 0) return 0 ;
   if (!listing(s)) return 0 ;
   plan(s, (uint64_t)time(0)) ;
@@ -493,7 +535,7 @@ static int statedir (pop3account const *a, stralloc *dir)
 /* 0 fetched, EX_TEMPFAIL not */
 static int fetch_account (pop3account *a)
 {
-  session s = { .a = a, .p = POP3_ZERO, .store = UIDLSTORE_ZERO, .uids = STRALLOC_ZERO, .msgs = GENALLOC_ZERO, .why = STRALLOC_ZERO } ;
+  session s = { .a = a, .p = POP3_ZERO, .tls = TLSSTART_ZERO, .store = UIDLSTORE_ZERO, .uids = STRALLOC_ZERO, .msgs = GENALLOC_ZERO, .why = STRALLOC_ZERO } ;
   stralloc dir = STRALLOC_ZERO ;
   int r, code = EX_TEMPFAIL ;
   if (!statedir(a, &dir)) { say(a, "fetch failed: cannot create ", dir.s, ": ", strerror(errno)) ; goto end ; }
@@ -509,6 +551,7 @@ static int fetch_account (pop3account *a)
   if (r) code = 0 ;
  end:
   pop3_close(&s.p) ;
+  if (s.tls.pid) tlsstart_end(&s.tls) ;   /* mm-tls sees the end of file and exits */
   uidlstore_close(&s.store) ;
   stralloc_free(&s.uids) ; genalloc_free(message, &s.msgs) ; stralloc_free(&s.why) ;
   stralloc_free(&s.p.greeting) ; stralloc_free(&s.p.err) ; stralloc_free(&s.p.line.text) ;

@@ -104,7 +104,7 @@ is "$?" 78 "a secret others may read: exit 78"
 like "$(cat "$T/fetch.out")" 'the secret file must belong to the user that reads it and be readable by it alone' "saying so"
 account isp conf "$pc" tls=
 fetch isp/conf
-like "$(cat "$T/fetch.out")" 'tls: this mm-pop3fetch has no TLS yet' "without tls none it refuses to send the password in the clear"
+like "$(cat "$T/fetch.out")" 'the account wants TLS and the server offers no STLS' "without tls none it refuses to send the password in the clear"
 is "$(left c)" 1 "nothing was fetched"
 fetch nosuchroute
 is "$?" 64 "an unknown route: exit 64"

@@ -63,7 +63,6 @@ int pop3_connect (pop3 *p, char const *host, uint16_t port, unsigned int timeout
   genalloc ips = GENALLOC_ZERO ;
   ip46 ip ;
   size_t n = ip46_scan(host, &ip) ;
-  char const *text ;
   int r ;
   p->timeout = timeout ;
   p->capa = 0 ;
@@ -81,7 +80,13 @@ int pop3_connect (pop3 *p, char const *host, uint16_t port, unsigned int timeout
   buffer_init(&p->in, &buffer_read, p->fd, p->inbuf, sizeof p->inbuf) ;
   buffer_init(&p->out, &buffer_write, p->fd, p->outbuf, sizeof p->outbuf) ;
   p->line.done = 1 ;
-  r = pop3_status(p, &text) ;
+  return 1 ;
+}
+
+int pop3_greeting (pop3 *p)
+{
+  char const *text ;
+  int r = pop3_status(p, &text) ;
   if (r < 0) return 0 ;
   if (!r) return fail(p, "refused at the greeting: ", text) ;
   p->greeting.len = 0 ;
@@ -201,6 +206,27 @@ int pop3_body_read (pop3 *p, pop3_body *b, stralloc *out)
     used += more ;
   }
   buffer_rseek(&p->in, used) ;
+  return 1 ;
+}
+
+int pop3_tls (pop3 *p, tlsstart *t, int stls)
+{
+  tain d ;
+  int r ;
+  /* CVE-2011-0411: bytes after the +OK to STLS were sent before the
+     handshake by someone who wants them taken as coming through TLS */
+  if (stls && buffer_len(&p->in)) return fail(p, "the server sent data after its +OK to STLS (injection?)", 0) ;
+  deadline(p, &d) ;
+  r = tlsstart_run(t, p->fd, &d) ;
+  p->fd = -1 ;   /* closed by tlsstart_run: never read again */
+  if (r <= 0) return fail(p, "TLS failed: ", t->report.s ? t->report.s : "") ;
+  p->fd = t->plain ;
+  t->plain = -1 ;
+  if (ndelay_on(p->fd) < 0) return failio(p, "setting the TLS socket non-blocking") ;
+  buffer_init(&p->in, &buffer_read, p->fd, p->inbuf, sizeof p->inbuf) ;
+  buffer_init(&p->out, &buffer_write, p->fd, p->outbuf, sizeof p->outbuf) ;
+  p->line.done = 1 ;
+  p->capa = 0 ;
   return 1 ;
 }
 

@@ -8,6 +8,7 @@
 #include <skalibs/stralloc.h>
 #include "pop3reply.h"
 #include "smtpio.h"
+#include "tlsstart.h"
 
 typedef struct pop3_s pop3 ;
 struct pop3_s
@@ -23,9 +24,16 @@ struct pop3_s
 } ;
 #define POP3_ZERO { .fd = -1, .line = SMTPIO_LINE_ZERO, .greeting = STRALLOC_ZERO, .err = STRALLOC_ZERO }
 
-/* Connect to host:port (an address or a name) and read the greeting.
-   1 ok, 0 failed (p->err). */
+/* Connect to host:port (an address or a name). 1 ok, 0 failed (p->err). */
 extern int pop3_connect (pop3 *p, char const *host, uint16_t port, unsigned int timeout) ;
+/* Read the greeting into p->greeting. 1 ok, 0 failed (p->err). */
+extern int pop3_greeting (pop3 *p) ;
+
+/* Hand the connection to mm-tls (t holds its arguments); from then on p
+   talks plaintext over t's socket and knows no capability. After STLS
+   (stls set) bytes already received are an injection and fail.
+   1 ok (t->report says how), 0 failed (p->err). */
+extern int pop3_tls (pop3 *p, tlsstart *t, int stls) ;
 
 /* Queue "CMD[ ARG]\r\n"; written at the next read or pop3_flush.
    1 ok, 0 failed (p->err). */

@@ -146,7 +146,7 @@ static int load_main (pop3account *a, char const *route, char const *name, char 
 {
   stralloc sa = STRALLOC_ZERO ;
   char const *w = 0 ;
-  int r ;
+  int r, hasport = 0 ;
   unsigned long u ;
   size_t n ;
   if ((r = setting(&a->server, route, name, "server", 0, why)) <= 0) { if (!r) *why = "no server file" ; goto end ; }
@@ -160,18 +160,20 @@ static int load_main (pop3account *a, char const *route, char const *name, char 
     if (!m || a->server.s[n + 1 + m] || !p) { *why = "server: the port is not a number" ; goto end ; }
     a->port = p ;
     a->server.s[n] = 0 ; a->server.len = n + 1 ;
+    hasport = 1 ;
   }
   if (!a->server.s[0]) { r = 0 ; *why = "server: empty" ; goto end ; }
+  /* no secret goes over a plain connection unless the account says so */
   if ((r = setting(&sa, route, name, "tls", "stls", why)) < 0) goto end ;
-  r = 0 ;
-  if (strcmp(sa.s, "none"))
-  {
-    /* no secret goes over a plain connection unless the account says so */
-    *why = !strcmp(sa.s, "stls") || !strcmp(sa.s, "implicit")
-      ? "tls: this mm-pop3fetch has no TLS yet; write \"none\" in tls to fetch over a plain connection"
-      : "tls: none, stls or implicit" ;
-    goto end ;
-  }
+  if (!strcmp(sa.s, "none")) a->tls = POP3_TLS_NONE ;
+  else if (!strcmp(sa.s, "stls")) a->tls = POP3_TLS_STLS ;
+  else if (!strcmp(sa.s, "implicit")) a->tls = POP3_TLS_IMPLICIT ;
+  else { r = 0 ; *why = "tls: none, stls or implicit" ; goto end ; }
+  if (a->tls == POP3_TLS_IMPLICIT && !hasport) a->port = POP3S_PORT ;
+  if ((r = setting(&a->tlsca, route, name, "tlsca", "", why)) < 0) goto end ;
+  if ((r = setting(&a->tlsmin, route, name, "tlsmin", "", why)) < 0) goto end ;
+  if (!dirpath(&sa, route, name, "tlspin")) { r = -1 ; goto end ; }
+  if (control_readlines(&a->tlspins, sa.s) < 0) { r = -1 ; *why = "tlspin" ; goto end ; }
   if ((r = setting(&a->user, route, name, "user", name, why)) < 0) goto end ;
   if ((r = setting(&sa, route, name, "auth", "plain user", why)) < 0) goto end ;
   if (!(r = parse_auth(a, sa.s, why))) goto end ;
@@ -223,6 +225,7 @@ int pop3account_load (pop3account *a, char const *route, char const *name, char 
 void pop3account_free (pop3account *a)
 {
   stralloc_free(&a->route) ; stralloc_free(&a->name) ; stralloc_free(&a->label) ;
-  stralloc_free(&a->server) ; stralloc_free(&a->user) ; secret_free(&a->secret) ;
+  stralloc_free(&a->server) ; stralloc_free(&a->tlsca) ; stralloc_free(&a->tlsmin) ; stralloc_free(&a->tlspins) ;
+  stralloc_free(&a->user) ; secret_free(&a->secret) ;
   stralloc_free(&a->rcpt) ; stralloc_free(&a->statedir) ;
 }

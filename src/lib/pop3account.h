@@ -8,6 +8,8 @@
 #include <skalibs/genalloc.h>
 
 #define POP3_PORT 110
+#define POP3S_PORT 995
+enum { POP3_TLS_NONE, POP3_TLS_STLS, POP3_TLS_IMPLICIT } ;
 #define POP3ACCOUNT_TIMEOUT 120   /* seconds per read or write by default */
 
 #define POP3_AUTH_MAX 3
@@ -20,6 +22,9 @@ struct pop3account_s
   stralloc label ;           /* "ROUTE/ACCOUNT" for the log */
   stralloc server ;          /* host, NUL-terminated */
   uint16_t port ;
+  int tls ;                  /* POP3_TLS_* */
+  stralloc tlsca, tlsmin ;   /* NUL-terminated, empty when absent */
+  stralloc tlspins ;         /* NUL-separated */
   stralloc user ;
   stralloc secret ;          /* the password; never logged */
   stralloc rcpt ;            /* where the mail goes: local@domain */
@@ -31,7 +36,7 @@ struct pop3account_s
   unsigned int timeout ;
   stralloc statedir ;        /* pop/ROUTE/ACCOUNT, relative to the home */
 } ;
-#define POP3ACCOUNT_ZERO { .route = STRALLOC_ZERO, .name = STRALLOC_ZERO, .label = STRALLOC_ZERO, .server = STRALLOC_ZERO, .user = STRALLOC_ZERO, .secret = STRALLOC_ZERO, .rcpt = STRALLOC_ZERO, .statedir = STRALLOC_ZERO }
+#define POP3ACCOUNT_ZERO { .route = STRALLOC_ZERO, .name = STRALLOC_ZERO, .label = STRALLOC_ZERO, .server = STRALLOC_ZERO, .tlsca = STRALLOC_ZERO, .tlsmin = STRALLOC_ZERO, .tlspins = STRALLOC_ZERO, .user = STRALLOC_ZERO, .secret = STRALLOC_ZERO, .rcpt = STRALLOC_ZERO, .statedir = STRALLOC_ZERO }
 
 /* The names of route's accounts, NUL-separated, sorted, appended to sa.
    1 ok (none is fine), -1 error (errno). */

@@ -38,7 +38,7 @@ account() {
   echo none > "$d/tls"
   echo alice > "$d/user"
   echo alice > "$d/to"
-  ( umask 077; echo secret > "$d/secret" )
+  ( umask 077; echo secret > "$d/secret" ); chmod 600 "$d/secret"
   shift 3
   for kv in "$@"; do
     if [ -z "${kv#*=}" ]; then rm -f "$d/${kv%%=*}"; else printf '%s\n' "${kv#*=}" > "$d/${kv%%=*}"; fi
