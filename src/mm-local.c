@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sysexits.h>
@@ -308,6 +309,7 @@ static int run_command (char const *const *argv, char const *what)
   char fmt[UINT_FMT] ;
   tain deadline ;
 
+  pid_t parent = getpid() ;
   if (pipecoe(in) < 0) return failsys("create a pipe for", what) ;
   if (pipenbcoe(out) < 0) { close(in[0]) ; close(in[1]) ; return failsys("create a pipe for", what) ; }
   cmd = fork() ;
@@ -319,7 +321,10 @@ static int run_command (char const *const *argv, char const *what)
     sig_restore(SIGPIPE) ;
     /* its own process group, so that a timeout reaches its children too */
     setsid() ;
-    if (!spool_drop()
+    /* after the gid change, which clears it: a command whose mm-local
+       died is cut short too, not left to finish a delivery that nobody
+       records and that is made again (mm-local(8)) */
+    if (!spool_drop() || prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent
      || fd_move(0, in[0]) < 0 || ndelay_off(out[1]) < 0
      || fd_copy(2, out[1]) < 0 || fd_move(1, out[1]) < 0) _exit(EX_TEMPFAIL) ;
     exec_ae(argv[0], argv, envp) ;
@@ -753,6 +758,9 @@ int main (int argc, char const *const *argv)
     }
     argc -= l.ind ; argv += l.ind ;
   }
+  /* mm-lspawn's queue lock (mm-lspawn(8)) is held until mm-local
+     ends, and by nothing it runs */
+  if (fcntl(3, F_SETFD, FD_CLOEXEC) < 0 && errno != EBADF) strerr_diefu1sys(EX_TEMPFAIL, "set the queue lock close-on-exec") ;
   if (argc != 5) dieusage() ;
   user = argv[0] ; userhome = argv[1] ; recipient = argv[2] ; sender = argv[3] ; target = argv[4] ;
   if (!*user || userhome[0] != '/') dieusage() ;

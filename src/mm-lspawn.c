@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <pwd.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sysexits.h>
@@ -39,6 +41,7 @@
 #define NUMBER_MAX 20            /* digits of a delivery number or message id */
 #define TARGET_MAX ALIAS_LINE_MAX
 #define MAIL_SPOOL_GROUP "mail"  /* owns /var/mail on Debian; see mm-lspawn(8) */
+#define LOCK_FD 3                /* the queue lock, as mm-local inherits it */
 
 /* Request fields (INTERNALS 5) and the longest each may be. */
 enum { F_NUMBER, F_ID, F_USER, F_RCPT, F_SENDER, F_TARGET, F_N } ;
@@ -63,6 +66,8 @@ static genalloc deliveries = GENALLOC_ZERO ;  /* delivery */
 static stralloc results = STRALLOC_ZERO ;      /* not yet written to mm-send */
 static stralloc home = STRALLOC_ZERO ;         /* absolute */
 static int install ;                            /* not a private instance */
+static int lockfd = -1 ;                        /* shared flock on queue/lock/send */
+static pid_t self ;
 
 static void dienomem (void)
 {
@@ -141,6 +146,8 @@ static void child (plan const *pl, int outfd)
   sigemptyset(&none) ;
   if (sigprocmask(SIG_SETMASK, &none, 0) < 0 || sigaction(SIGPIPE, &dfl, 0) < 0) _exit(EX_TEMPFAIL) ;
   if (dup2(outfd, 1) < 0 || ndelay_off(1) < 0 || dup2(pl->fd, 0) < 0) _exit(EX_TEMPFAIL) ;
+  /* mm-local holds the queue lock until it ends (mm-lspawn(8)) */
+  if (lockfd == LOCK_FD ? fcntl(LOCK_FD, F_SETFD, 0) < 0 : dup2(lockfd, LOCK_FD) < 0) _exit(EX_TEMPFAIL) ;
   if (install)
   {
     /* for good: the mail spool group stays as effective and saved gid,
@@ -154,6 +161,11 @@ static void child (plan const *pl, int outfd)
     errno = 0 ;
     if (!getuid() || !geteuid()) child_fail(EX_NOPERM, "5.7.1 refusing to deliver as root", 0) ;
   }
+  /* after the id change, which clears it: a delivery whose mm-lspawn
+     died has nobody to record it, so it ends too rather than finish
+     unrecorded and be made again */
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) child_fail(EX_TEMPFAIL, "4.3.0 set the parent death signal", 0) ;
+  if (getppid() != self) _exit(EX_TEMPFAIL) ;
   if (chdir(pl->u.home.s) < 0) child_fail(EX_TEMPFAIL, "4.3.0 enter home directory ", pl->u.home.s) ;
   execve(pl->prog.s, (char *const *)pl->argv, (char *const *)pl->envp) ;
   child_fail(EX_TEMPFAIL, "4.3.0 exec ", pl->prog.s) ;
@@ -333,6 +345,27 @@ static char const *request_check (char const *const *f)
   return 0 ;
 }
 
+/* The queue runner's lock dies with mm-send; this shared lock, held by
+   mm-lspawn and by each mm-local until they end, tells the next runner
+   that deliveries of a runner that died still go on (mm-send waits for
+   an exclusive lock before it asks for any). Taken at the first
+   request: by then mm-send has waited for the previous deliveries. */
+static int lock_take (void)
+{
+  if (lockfd >= 0) return 1 ;
+  lockfd = open("queue/lock/send", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC) ;
+  if (lockfd < 0) { strerr_warnwu1sys("open queue/lock/send") ; return 0 ; }
+  while (flock(lockfd, LOCK_SH) < 0)
+    if (errno != EINTR)
+    {
+      strerr_warnwu1sys("lock queue/lock/send") ;
+      close(lockfd) ;
+      lockfd = -1 ;
+      return 0 ;
+    }
+  return 1 ;
+}
+
 static void start (char const *const *f)
 {
   delivery d = { .fd = -1, .reaped = 0, .wstat = 0, .len = 0, .linedone = 0 } ;
@@ -348,6 +381,12 @@ static void start (char const *const *f)
   {
     strerr_warnw4x("delivery ", f[F_NUMBER], ": ", bad) ;
     result_add(f[F_NUMBER], 'D', bad, strlen(bad)) ;
+    return ;
+  }
+  if (!lock_take())
+  {
+    char const *why = "4.3.0 unable to lock queue/lock/send" ;
+    result_add(f[F_NUMBER], 'Z', why, strlen(why)) ;
     return ;
   }
   strcpy(d.number, f[F_NUMBER]) ;
@@ -596,6 +635,7 @@ int main (int argc, char const *const *argv)
   }
   mm_chdir_home() ;
   install = !mm_is_instance() ;
+  self = getpid() ;
   if (install && geteuid()) strerr_dief1x(EX_NOPERM, "an install's mm-lspawn must run as root") ;
   if (ndelay_on(0) < 0 || ndelay_on(1) < 0) strerr_diefu1sys(EX_TEMPFAIL, "set descriptors non-blocking") ;
   if (sig_ignore(SIGPIPE) < 0) strerr_diefu1sys(EX_TEMPFAIL, "ignore SIGPIPE") ;

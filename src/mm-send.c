@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <dirent.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -60,6 +61,7 @@
 #define CONCURRENCY_REMOTE_DEFAULT 10
 #define ROUTES_MAX 32           /* a bit per route in a target's tried set */
 #define FROM_HEADER_MAX 65536   /* how much of a header we read for From: */
+#define MESS_RESCAN_INTERVAL 900 /* seconds between looks for messages without a todo/ link */
 #define BOUNCE_RETRY 60         /* seconds before a bounce that could not be queued is tried again */
 
 /* Every message the queue holds, in memory: a few words each. */
@@ -151,6 +153,8 @@ static int aliases_loaded = 0 ;
 static int oneshot = 0 ;
 static int stopping = 0 ;
 static int queuerun = 0 ;
+static int mess_rescan = 0 ;              /* look for messages without a todo/ link */
+static uint64_t mess_rescan_next = 0 ;    /* and periodically */
 static uint64_t now = 0 ;
 static genalloc unlinks = GENALLOC_ZERO ;  /* uint64_t ids to remove, fsync batched */
 static int unlinks_sync = 0 ;  /* one of them sent a report: its removal must be durable */
@@ -307,13 +311,15 @@ static int scan_id (char const *s, uint64_t *id)
   return n && !s[n] ;
 }
 
-/* New messages announce themselves with a link in todo/. */
-static void scan_todo (void)
+/* New messages announce themselves with a link in todo/; returns how
+   many did. */
+static unsigned int scan_todo (void)
 {
+  unsigned int found = 0 ;
   DIR *dir = opendir("queue/todo") ;
   struct dirent *d ;
   char path[48] ;
-  if (!dir) { logl("warning: unable to open queue/todo: ", strerror(errno)) ; return ; }
+  if (!dir) { logl("warning: unable to open queue/todo: ", strerror(errno)) ; return 0 ; }
   while ((d = readdir(dir)))
   {
     uint64_t id ;
@@ -322,19 +328,29 @@ static void scan_todo (void)
     strcpy(path + 11, d->d_name) ;
     unlink(path) ;
     msg_add(id, 1) ;
+    found++ ;
   }
   closedir(dir) ;
+  return found ;
 }
 
-static void scan_mess (void)
+/* Every message in mess/: at start all of them; later (again) only
+   those the table lacks, committed without their todo/ link (mm-queue
+   killed after the commit, link() failing on a full disk). */
+static void scan_mess (int again)
 {
   DIR *dir = opendir("queue/mess") ;
   struct dirent *d ;
-  if (!dir) strerr_diefu1sys(EX_TEMPFAIL, "open queue/mess") ;
+  if (!dir)
+  {
+    if (!again) strerr_diefu1sys(EX_TEMPFAIL, "open queue/mess") ;
+    logl("warning: unable to open queue/mess: ", strerror(errno)) ;
+    return ;
+  }
   while ((d = readdir(dir)))
   {
     uint64_t id ;
-    if (scan_id(d->d_name, &id)) msg_add(id, 0) ;
+    if (scan_id(d->d_name, &id) && (!again || !msg_find(id))) msg_add(id, again) ;
   }
   closedir(dir) ;
 }
@@ -1271,16 +1287,24 @@ static int trigger_open (void)
   return fd ;
 }
 
+/* Each 'n' comes with a todo/ link, found before or after its byte:
+   credit counts links found minus bytes read. Below zero, a commit's
+   notification is missing, and mess/ is scanned for it. */
+static int todo_credit = 0 ;
+
 static void trigger_read (int fd)
 {
   char buf[64] ;
   ssize_t r ;
+  int news = 0 ;
   while ((r = read(fd, buf, sizeof buf)) > 0)
   {
-    if (memchr(buf, TRIGGER_RUN, r)) queuerun = 1 ;
+    if (memchr(buf, TRIGGER_RUN, r)) queuerun = mess_rescan = 1 ;
     if (memchr(buf, TRIGGER_ONLINE, r)) online_changed = 1 ;
+    for (ssize_t i = 0 ; i < r ; i++) news += buf[i] == TRIGGER_NEW ;
   }
-  scan_todo() ;
+  todo_credit += (int)scan_todo() - news ;
+  if (todo_credit < 0) mess_rescan = 1 ;
 }
 
 static void handle_signals (void)
@@ -1293,7 +1317,7 @@ static void handle_signals (void)
       case -1 : strerr_diefu1sys(EX_TEMPFAIL, "selfpipe_read") ;
       case 0 : return ;
       case SIGTERM : case SIGINT : stopping = 1 ; break ;
-      case SIGALRM : queuerun = 1 ; break ;
+      case SIGALRM : queuerun = mess_rescan = 1 ; break ;
       case SIGHUP : read_control() ; aliases_loaded = 0 ; online_changed = 1 ; break ;
       case SIGCHLD :
       {
@@ -1361,6 +1385,25 @@ static uint64_t run_due (void)
   return next ;
 }
 
+/* The runner lock dies with mm-send, but the deliveries it started may
+   go on: mm-lspawn and each mm-local hold a shared flock on
+   queue/lock/send until they end (mm-lspawn(8)). A new runner waits
+   for them before it asks for any delivery, so that two runners never
+   deliver the same message. The flock is taken on the descriptor of
+   the runner lock itself: closing another descriptor of the file would
+   drop that fcntl lock. */
+static void deliveries_wait (int fd)
+{
+  if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+  {
+    if (errno != EWOULDBLOCK) strerr_diefu1sys(EX_TEMPFAIL, "lock queue/lock/send") ;
+    logl("waiting for the deliveries of the previous queue runner to end") ;
+    while (flock(fd, LOCK_EX) < 0)
+      if (errno != EINTR) strerr_diefu1sys(EX_TEMPFAIL, "lock queue/lock/send") ;
+  }
+  if (flock(fd, LOCK_UN) < 0) strerr_diefu1sys(EX_TEMPFAIL, "unlock queue/lock/send") ;
+}
+
 static void tain_now_set (void)
 {
   tain_now_g() ;
@@ -1415,6 +1458,7 @@ int main (int argc, char const *const *argv)
       break ;
     default : strerr_diefu1sys(EX_TEMPFAIL, "lock queue/lock/send") ;
   }
+  deliveries_wait(lockfd) ;
 
   sigfd = selfpipe_init() ;
   if (sigfd < 0) strerr_diefu1sys(EX_TEMPFAIL, "selfpipe_init") ;
@@ -1442,7 +1486,8 @@ int main (int argc, char const *const *argv)
   logl(oneshot ? "status: queue run starting" : "status: started") ;
   clean_tmp() ;
   scan_todo() ;
-  scan_mess() ;
+  scan_mess(0) ;
+  mess_rescan_next = now + MESS_RESCAN_INTERVAL ;
   if (oneshot) { release_all() ; flush_all = 1 ; }
   load_aliases() ;
   routes_reload() ;
@@ -1460,6 +1505,14 @@ int main (int argc, char const *const *argv)
     unsigned int n = 0 ;
     int r ;
     tain_now_set() ;
+    if (mess_rescan || (!oneshot && now >= mess_rescan_next))
+    {
+      /* a message finished but not yet unlinked is not taken for a new one */
+      flush_unlinks() ;
+      scan_mess(1) ;
+      mess_rescan = todo_credit = 0 ;
+      mess_rescan_next = now + MESS_RESCAN_INTERVAL ;
+    }
     if (queuerun) release_all() ;
     if (online_changed)
     {
@@ -1509,6 +1562,7 @@ int main (int argc, char const *const *argv)
       memcpy(xconn, ci, nc * sizeof(unsigned int)) ;
       nxconn = nc ;
     }
+    if (!oneshot && next > mess_rescan_next) next = mess_rescan_next ;
     if (next == (uint64_t)-1 || next == (uint64_t)-2 || oneshot) tain_add_g(&deadline, &tain_infinite_relative) ;
     else
     {

@@ -1,0 +1,89 @@
+#!/bin/bash
+# Kill storm of remote delivery (issue 10, item 8): messages go through a
+# permanent smarthost route to tests/tools/smtpserver (PIPELINING) while
+# mm-send, then mm-remote, is killed with SIGKILL again and again and the
+# queue runner restarted. No message is lost; a kill sends again at most
+# the messages in flight (mm-send(8)): those whose end of data was sent
+# and whose reply was not yet recorded, at most MM_STORM_WINDOW (8) per
+# kill, where mm-remote used to go on with the whole pipelined batch.
+#   MM_STORM_N      messages per storm (default 60)
+#   MM_STORM_KILLS  kills per storm at most (default 6)
+. "$(dirname "$0")/lib.sh"
+. "$TOOLS/remote-lib.sh"
+need_aiosmtpd
+plan 7
+
+N=${MM_STORM_N:-60}
+KILLS=${MM_STORM_KILLS:-6}
+WINDOW=${MM_STORM_WINDOW:-8}
+inst_new
+inst_user carol
+remote_setup
+port=$(smtpserver s1 --pipelining)
+# a link with 20 ms each way, so that the storm lasts long enough for its kills
+pport=$(proxy p1 "$port" -d 20)
+route isp smarthost "127.0.0.1:$pport"
+route isp permanent
+
+pids_of() {  # PROG
+  find /proc -mindepth 2 -maxdepth 2 -name exe -lname "$MM_HOME/bin/$1" 2>/dev/null | cut -d/ -f3
+}
+last_q=0
+settle() {
+  [ "$(queue_count)" = 0 ] && [ -z "$(pids_of mm-remote)" ] && return 0
+  if [ $((SECONDS - last_q)) -ge 2 ]; then sendmail -q; last_q=$SECONDS; fi
+  return 1
+}
+
+# per storm: "lost L dups D" among the messages the server got
+verdict() {  # PREFIX
+  "$PYTHON" - "$T/s1.spool" "$1" "$N" <<'PY'
+import os, re, sys
+spool, prefix, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+count = {}
+for name in os.listdir(spool):
+    if name.startswith("."): continue
+    t = open(os.path.join(spool, name), "rb").read().decode("utf-8", "replace")
+    m = re.search(r"^Subject: storm %s (\d+)\r?$" % prefix, t, re.M)
+    if m: count[int(m.group(1))] = count.get(int(m.group(1)), 0) + 1
+print("lost", len([i for i in range(1, n + 1) if i not in count]), "dups", sum(c - 1 for c in count.values()))
+PY
+}
+
+storm() {  # PROG
+  local prog=$1 i kills=0 rounds=0 pid
+  inst_stop
+  for i in $(seq 1 "$N"); do
+    printf 'Subject: storm %s %s\n\nstorm %s %s\n' "$prog" "$i" "$prog" "$i" \
+      | sendmail -f carol@localhost bob@b.example || diag "sendmail failed for message $i"
+  done
+  inst_start || bail "the queue runner did not start"
+  while [ "$kills" -lt "$KILLS" ] && [ "$rounds" -lt 40 ] && [ "$(queue_count)" != 0 ]; do
+    rounds=$((rounds + 1))
+    sleep "$(printf '0.%02d' $((5 + RANDOM % 20)))"
+    if [ "$prog" = mm-send ]; then pid=$(runner_pid)
+    else pid=$(pids_of "$prog" | shuf -n 1); fi
+    [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null && kills=$((kills + 1))
+    sleep 0.05
+    inst_running || inst_start >/dev/null 2>&1
+    # what a kill deferred goes again now, not on the retry schedule
+    [ $((rounds % 3)) = 0 ] && sendmail -q
+  done
+  inst_running || inst_start || bail "the queue runner did not restart"
+  last_q=0
+  WAIT_TIMEOUT=60
+  wait_until settle || diag "$(queue_count) messages left in the queue"
+  STORM_KILLS=$kills
+  STORM=$(verdict "$prog")
+  diag "storm of $prog: $kills kills; $STORM"
+}
+field() { awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' <<<"$STORM"; }
+
+for prog in mm-send mm-remote; do
+  storm $prog
+  ok '[ "$STORM_KILLS" -gt 0 ]' "$prog was killed ($STORM_KILLS times)"
+  is "$(field lost)" 0 "$prog killed: no message is lost"
+  ok '[ "$(field dups)" -le $((STORM_KILLS * WINDOW)) ]' \
+    "$prog killed: at most $WINDOW messages sent again per kill ($(field dups) for $STORM_KILLS kills)"
+done
+is "$(maildir_count carol)" 0 "no bounce or warning went to the sender"
