@@ -410,7 +410,7 @@ int mailbox_maildir (char const *dirarg, char const *key, char const *head, size
   size_t dlen = strlen(dirarg), base ;
   char buf[MAILBOX_BUFFER] ;
   buffer b ;
-  int fd, r = 0 ;
+  int fd, r = 0, made = 0 ;
   while (dlen > 1 && dirarg[dlen-1] == '/') dlen-- ;
   if (!stralloc_catb(&dir, dirarg, dlen) || !stralloc_catb(&dir, "/", 1)) goto nomem ;
   base = dir.len ;
@@ -418,7 +418,23 @@ int mailbox_maildir (char const *dirarg, char const *key, char const *head, size
   {
     dir.len = base ;
     if (!stralloc_cats(&dir, sub[i]) || !stralloc_0(&dir)) goto nomem ;
-    if (mkdir(dir.s, 0700) < 0 && errno != EEXIST) { r = reasonsys(why, "create Maildir", dir.s) ; goto end ; }
+    if (mkdir(dir.s, 0700) == 0) made = 1 ;
+    else if (errno != EEXIST) { r = reasonsys(why, "create Maildir", dir.s) ; goto end ; }
+  }
+  if (made)
+  {
+    /* new directories are entries of the Maildir and of its parent: on
+       disk before a message in new/ counts as delivered, or a crash
+       could take the delivered message with them (tests/125) */
+    size_t p = base - 1 ;
+    int ok ;
+    while (p > 0 && dir.s[p-1] != '/') p-- ;
+    dir.len = base ;
+    if (!stralloc_0(&dir)) goto nomem ;
+    ok = fsync_dir(dir.s) ;
+    if (ok && p) { char c = dir.s[p] ; dir.s[p] = 0 ; ok = fsync_dir(dir.s) ; dir.s[p] = c ; }
+    else if (ok) ok = fsync_dir(".") ;
+    if (!ok) { r = reasonsys(why, "sync the new Maildir", dir.s) ; goto end ; }
   }
   dir.len = base ;
   if (sagethostname(&host) < 0 || !stralloc_0(&host)) { r = reasonsys(why, "get", "the host name") ; goto end ; }
