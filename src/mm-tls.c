@@ -17,6 +17,8 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <tls.h>
 #include <openssl/bio.h>
 #include <openssl/evp.h>
@@ -534,6 +536,13 @@ int main (int argc, char const *const *argv)
   signal(SIGPIPE, SIG_IGN) ;
   tain_now_set_stopwatch_g() ;
   if (ndelay_on(NET) < 0) strerr_diefu1sys(EX_TEMPFAIL, "set the network descriptor non-blocking") ;
+  {
+    /* TLS writes records, often several small ones in a row (the
+       handshake's last flight, session tickets, a reply): Nagle would
+       hold each after the first until an ACK that the peer delays */
+    int one = 1 ;
+    setsockopt(NET, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) ;
+  }
   if (mode == 's') server() ;
   else
   {
