@@ -10,7 +10,7 @@
 need_aiosmtpd
 has_cmd openssl || skip_all "openssl is not installed"
 [ -x "$BUILD/mm-tls" ] || skip_all "mm-tls is not built (libtls-dev missing)"
-plan 45
+plan 47
 
 inst_new
 remote_setup
@@ -52,6 +52,13 @@ for c in expired:"certificate has expired" wrong:"name .127\.0\.0\.1. not presen
   like "$res" "^$m bob@b.example Z4\.7\.5 TLS failed .*$why" "$name certificate: temporary failure: $why"
   is "$(spool_count "$name")" 0 "$name certificate: nothing delivered"
 done
+
+# the whole path: a queue run through the route, and mailq shows why the mail waits
+port=$(cat "$T/expired.port")
+fresh_route "$port"; route isp tls starttls; route isp tlsca "$C/ca.pem"; route isp permanent
+sendmail -qo isp >"$T/qo.out" 2>&1
+like "$("$MM_HOME/bin/mailq" 2>&1)" "4\.7\.5 TLS failed .*certificate has expired" "a queue run: mailq shows the TLS failure as the reason the mail waits"
+ok '[ -f "$MM_HOME/queue/mess/$m" ]' "nothing bounced: the message is still queued"
 
 # pins: the self-signed server accepted by its key's or its certificate's pin
 keypin=$(openssl x509 -in "$C/self.pem" -pubkey -noout | openssl pkey -pubin -outform DER | sha256sum | cut -c1-64)
