@@ -905,9 +905,9 @@ static int auth_read (stralloc *sa, char const *prompt)
 static void auth_check (char const *user, size_t ulen, char const *pass, size_t plen)
 {
   tain d ;
-  int r ;
+  int r = 0 ;
   deadline(&d, timeout) ;
-  r = checkpw(authargv, authargc, user, ulen, pass, plen, &d) ;
+  if (ulen && plen) r = checkpw(authargv, authargc, user, ulen, pass, plen, &d) ;
   if (r > 0)
   {
     authuser.len = 0 ;
@@ -956,7 +956,7 @@ static void smtp_auth (char const *arg)
     else if (init) a.len = 0 ;
     else if (!auth_read(&a, "334 ")) return ;
     /* authzid \0 authcid \0 password; an authzid other than the user is not ours to grant */
-    z = memchr(a.s, 0, a.len) ;
+    z = a.len ? memchr(a.s, 0, a.len) : 0 ;
     p = z ? memchr(z + 1, 0, a.len - (z + 1 - a.s)) : 0 ;
     if (!p) { err("501 5.5.2 AUTH PLAIN: malformed") ; return ; }
     if (z != a.s && ((size_t)(z - a.s) != (size_t)(p - z - 1) || memcmp(a.s, z + 1, z - a.s))) { err("535 5.7.8 authorization identity refused") ; return ; }
@@ -969,7 +969,7 @@ static void smtp_auth (char const *arg)
     else if (!auth_read(&a, "334 VXNlcm5hbWU6")) return ;
     if (!auth_read(&b, "334 UGFzc3dvcmQ6")) return ;
     auth_check(a.s, a.len, b.s, b.len) ;
-    memset(b.s, 0, b.len) ;
+    if (b.len) memset(b.s, 0, b.len) ;
   }
   else err("504 5.5.4 AUTH mechanisms here: PLAIN LOGIN") ;
 }

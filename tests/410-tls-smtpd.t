@@ -12,7 +12,7 @@ has_cmd swaks || skip_all "swaks is not installed"
 has_cmd tcpserver || skip_all "tcpserver is not installed"
 has_cmd openssl || skip_all "openssl is not installed"
 [ -x "$BUILD/mm-tls" ] || skip_all "mm-tls is not built (libtls-dev missing)"
-plan 30
+plan 32
 
 inst_new
 remote_setup
@@ -125,19 +125,18 @@ reply(f); s.sendall(b"EHLO x\r\n"); reply(f); s.sendall(b"STARTTLS\r\n"); reply(
 ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
 t = ctx.wrap_socket(s, server_hostname="localhost"); g = t.makefile("rb")
 t.sendall(b"EHLO x\r\n"); reply(g)
+t.sendall(b"AUTH PLAIN =\r\n"); print("empty", reply(g))
+t.sendall(b"AUTH LOGIN\r\n"); reply(g); t.sendall(b"\r\n"); reply(g); t.sendall(b"\r\n"); print("emptylogin", reply(g))
 bad = base64.b64encode(b"\0joe\0guess").decode()
-for i in range(4):
+# the empty AUTH LOGIN was the first failure: two more end the session
+for i in range(2):
     t.sendall(("AUTH PLAIN %s\r\n" % bad).encode())
-    r = reply(g)
-    print("try", i, r)
-    if not r.startswith("535"):
-        print("then", reply(g) if r == "" else r)
-        break
-    if i == 2:
-        print("then", reply(g))
-        break
+    print("try", i, reply(g))
+print("then", reply(g))
 EOS
-like "$(cat "$T/fails.out")" "^try 2 535" "the third wrong password is refused"
+like "$(cat "$T/fails.out")" "^empty 501 5\.5\.2 AUTH PLAIN: malformed" "an empty AUTH PLAIN response is malformed"
+like "$(cat "$T/fails.out")" "^emptylogin 535 5\.7\.8" "an empty AUTH LOGIN user and password are refused"
+like "$(cat "$T/fails.out")" "^try 1 535" "the third failure is refused too"
 like "$(cat "$T/fails.out")" "^then 421 4\.7\.0 .*too many failed authentications" "and the server hangs up"
 
 # implicit TLS (-s): swaks --tlsc and openssl s_client
