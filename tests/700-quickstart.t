@@ -11,7 +11,7 @@ case ${MM_BUILD:-build} in
   *asan*) skip_all "quickstart builds its own programs; it runs in the plain suite" ;;
 esac
 [ -x "$BUILD/mm-send" ] || skip_all "no build in $BUILD"
-plan 13
+plan 14
 
 qs=$T/qs
 mkdir -p "$qs/src-tree"
@@ -55,6 +55,16 @@ stop_demo() {
 }
 at_exit stop_demo
 
+# the machine's mail setup, to see that quickstart leaves it alone
+mailsetup() {
+  local f
+  for f in /usr/sbin/sendmail /usr/lib/sendmail /usr/bin/mailq /etc/aliases /var/mail /var/mm; do
+    stat -c '%n %i %Y %s' "$f" 2>/dev/null || echo "$f absent"
+  done
+  ls -la /var/mail 2>/dev/null
+}
+before=$(mailsetup)
+
 # without the build tools: a PATH with only what quickstart needs before its check
 mkdir -p "$qs/nocc"
 for c in dirname id; do ln -s "$(command -v $c)" "$qs/nocc/$c"; done
@@ -83,6 +93,8 @@ old=$(cat "$qs/demo/run.pid")
 out=$(as_caller /usr/bin:/bin /bin/sh "$qs/src-tree/quickstart" "$qs/demo" 2>&1)
 st=$?
 ok '[ $st = 0 ] && ! _alive "$old"' "a second quickstart in the same place stops the first runner and succeeds" || diag "$out"
+
+is "$(mailsetup)" "$before" "the machine's sendmail, aliases, /var/mail and /var/mm are as they were"
 
 # tests/deps as the same user finds commands outside its PATH's /usr/bin:/bin
 if [ -x /usr/sbin/dnsmasq ] || [ -x /sbin/dnsmasq ]; then
