@@ -28,6 +28,7 @@
 #include "privs.h"
 #include "usage.h"
 #include "queuefile.h"
+#include "route.h"
 #include "trigger.h"
 #include "users.h"
 
@@ -88,6 +89,20 @@ static void catdate (uint64_t t)
 /* ---- listing ---- */
 
 static void catnext (qfile const *, int, int, uint64_t) ;
+
+/* the routes, to tell mail that waits for one from mail no route may
+   carry (as mm-check says); 0 when they cannot be read */
+static genalloc routes = GENALLOC_ZERO ;  /* route */
+static int routes_ok = 0 ;
+
+static int routable (char const *rcpt, char const *sender)
+{
+  route const *r = genalloc_s(route, &routes) ;
+  if (!routes_ok) return 1 ;
+  for (size_t i = 0 ; i < genalloc_len(route, &routes) ; i++)
+    if (!r[i].broken && route_serves(r + i, rcpt) && route_allows_sender(r + i, sender)) return 1 ;
+  return 0 ;
+}
 static aliasdb aliases = ALIASDB_ZERO ;
 static int aliases_ok = 0 ;
 
@@ -149,7 +164,8 @@ static void rcptstate (qfile const *q, char const *rcpt, uint64_t now)
     cat(local ? "pending" : "waiting for a connection") ;
     if (ndone) { cat(" (") ; catu(ndone) ; cat(" of ") ; catu(ntargets) ; cat(" targets delivered)") ; }
     if (deferred) { cat(": ") ; cat(qfile_str(q, deferred->text)) ; }
-    catnext(q, local, !!deferred, now) ;
+    if (!local && !routable(rcpt, qfile_str(q, q->sender))) cat("; next attempt: none: no route may carry it (mm-check(8) tells more)") ;
+    else catnext(q, local, !!deferred, now) ;
   }
   cat("\n") ;
 }
@@ -243,6 +259,7 @@ static int list (void)
     unsigned int line ;
     char const *why ;
     aliases_ok = aliasdb_load(&aliases, "control/aliases", &line, &why) > 0 ;
+    routes_ok = routes_load(&routes, &why) > 0 ;
   }
   dir = opendir("queue/mess") ;
   if (!dir) strerr_diefusys(EX_TEMPFAIL, "open queue/mess") ;

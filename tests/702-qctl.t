@@ -42,8 +42,13 @@ out=$(qctl -l)
 is "$?" 0 "mm-qctl -l exits 0"
 like "$out" "^$rid +[0-9][0-9smhd]* +[0-9]+ bytes  from <alice@localhost>  arrived [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} [-+][0-9]{4}\$" \
   "a message line: id, age, size, sender, arrival time"
-like "$out" '^    carol@remote\.example: waiting for a connection; next attempt: when a route that may carry it is up$' \
-  "a remote recipient: its state and next attempt"
+like "$out" '^    carol@remote\.example: waiting for a connection; next attempt: none: no route may carry it \(mm-check\(8\) tells more\)$' \
+  "a remote recipient no route may carry: said so"
+mkdir -p "$MM_HOME/control/routes/isp"
+echo '127.0.0.1:1' > "$MM_HOME/control/routes/isp/smarthost"
+echo '*.example' > "$MM_HOME/control/routes/isp/domains"
+like "$(qctl -l)" '^    carol@remote\.example: waiting for a connection; next attempt: when a route that may carry it is up$' \
+  "with a route that may carry it (offline): its state and next attempt"
 like "$out" '^    dan@localhost: pending; next attempt: at the next queue run \(sendmail -q\)$' "the held one's"
 like "$out" '^    carl@localhost: pending: 4\.[0-9.]+ .*carl is away; next attempt: [0-9]{4}-[0-9]{2}-[0-9]{2} ' \
   "a deferred one: its last error and when it is tried again"
