@@ -30,7 +30,11 @@
 #include "uidlstore.h"
 
 #define USAGE "mm-pop3fetch [ ROUTE[/ACCOUNT] ... ]"
-#define POP3_WINDOW 32   /* commands in flight with PIPELINING: the socket buffers hold them */
+/* Commands in flight with PIPELINING: every RETR of a fetch, then every
+   DELE, in one flight. The bound keeps them (at most 20 bytes each)
+   within what the socket buffers hold while the server, busy writing
+   messages we have not read yet, reads no commands. */
+#define POP3_WINDOW 1000
 
 #define say(a, ...) strerr_warn(PROG, ": ", (a)->label.s, ": ", __VA_ARGS__)
 
