@@ -790,8 +790,12 @@ static int auth (void)
   }
   if (!mech)
   {
-    logline("warning: the server offers none of the AUTH mechanisms in authmech; sending without AUTH", "", "", "") ;
-    return 1 ;
+    /* sending without AUTH would only earn a 530 and a bounce: the
+       mail waits, as with any other mismatch with the route's server */
+    setconnerr3("4.7.0 the server offers none of the AUTH mechanisms in authmech (it offers:",
+      authoffered.len > 2 ? authoffered.s : " nothing ", "), so nothing was sent") ;
+    logline("error: ", connerr, "", "") ;
+    return 0 ;
   }
   if (!strcmp(mech, "PLAIN"))   /* RFC 4616: authzid NUL authcid NUL passwd */
   {

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$TOOLS/remote-lib.sh"
 need_aiosmtpd
-plan 15
+plan 18
 
 inst_new
 remote_setup
@@ -55,3 +55,12 @@ route isp authmech "CRAM-MD5 LOGIN"
 res=$(req "$m" alice@localhost bob@b.example | remote isp 127.0.0.1)
 like "$res" "^$m bob@b.example K" "authmech lists mechanisms in order of preference; LOGIN is used"
 like "$(cat "$T/remote.log")" "authenticated as joe with LOGIN" "as the log says"
+
+# none of the configured mechanisms is offered: nothing is sent, the mail
+# waits (sending without AUTH would only earn a 530 and a bounce)
+route isp authmech "CRAM-MD5"
+: > "$T/remote.log"
+res=$(req "$m" alice@localhost bob@b.example | remote isp 127.0.0.1)
+like "$res" "^$m bob@b.example Z4\.7\.0 the server offers none of the AUTH mechanisms in authmech \(it offers: PLAIN LOGIN \)" "no configured mechanism offered: temporary, naming what the server offers"
+like "$(cat "$T/remote.log")" "error: 4\.7\.0 the server offers none of the AUTH mechanisms" "and logged"
+is "$(spool_count wrong)" 0 "nothing was sent"
