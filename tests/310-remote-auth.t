@@ -59,8 +59,9 @@ like "$(cat "$T/remote.log")" "authenticated as joe with LOGIN" "as the log says
 # none of the configured mechanisms is offered: nothing is sent, the mail
 # waits (sending without AUTH would only earn a 530 and a bounce)
 route isp authmech "CRAM-MD5"
+before=$(spool_count wrong)
 : > "$T/remote.log"
 res=$(req "$m" alice@localhost bob@b.example | remote isp 127.0.0.1)
-like "$res" "^$m bob@b.example Z4\.7\.0 the server offers none of the AUTH mechanisms in authmech \(it offers: PLAIN LOGIN \)" "no configured mechanism offered: temporary, naming what the server offers"
+like "$res" "^$m bob@b.example Z4\.7\.0 the server offers none of the AUTH mechanisms in authmech \(it offers: (PLAIN LOGIN|LOGIN PLAIN) \)" "no configured mechanism offered: temporary, naming what the server offers"
 like "$(cat "$T/remote.log")" "error: 4\.7\.0 the server offers none of the AUTH mechanisms" "and logged"
-is "$(spool_count wrong)" 0 "nothing was sent"
+is "$(spool_count wrong)" "$before" "nothing was sent"
