@@ -16,12 +16,11 @@
 #include <skalibs/stralloc.h>
 #include <skalibs/strerr.h>
 #include <skalibs/types.h>
-#include "base64.h"
 #include "control.h"
 #include "home.h"
-#include "md5.h"
 #include "pop3.h"
 #include "pop3account.h"
+#include "pop3login.h"
 #include "privs.h"
 #include "logstamp.h"
 #include "usage.h"
@@ -84,8 +83,6 @@ static char const *uid_of (session const *s, message const *m)
   return s->uids.s + m->uid ;
 }
 
-/* ------------------------------------------------------------ login */
-
 static int status_ok (session *s, char const *what)
 {
   char const *text ;
@@ -93,85 +90,6 @@ static int status_ok (session *s, char const *what)
   if (r < 0) return failed(s, s->p.err.s, 0) ;
   if (!r) { failed(s, what, text) ; return -1 ; }
   return 1 ;
-}
-
-static int login_plain (session *s)
-{
-  pop3account const *a = s->a ;
-  stralloc raw = STRALLOC_ZERO, enc = STRALLOC_ZERO ;
-  int r = 0 ;
-  if (!stralloc_catb(&raw, "\0", 1) || !stralloc_cat(&raw, &a->user) || !stralloc_catb(&raw, "\0", 1)
-   || !stralloc_cat(&raw, &a->secret) || !stralloc_copys(&enc, "PLAIN ")
-   || !base64_cat(&enc, raw.s, raw.len) || !stralloc_0(&enc)) nomem() ;
-  if (pop3_put(&s->p, "AUTH", enc.s)) r = status_ok(s, "login refused (AUTH PLAIN): ") ;
-  else failed(s, s->p.err.s, 0) ;
-  memset(raw.s, 0, raw.a) ; memset(enc.s, 0, enc.a) ;
-  stralloc_free(&raw) ; stralloc_free(&enc) ;
-  return r ;
-}
-
-static int login_user (session *s)
-{
-  int r ;
-  if (!pop3_put(&s->p, "USER", s->a->user.s)) return failed(s, s->p.err.s, 0) ;
-  if (!(s->p.capa & POP3_CAPA_PIPELINING))
-  {
-    r = status_ok(s, "login refused (USER): ") ;
-    if (r <= 0) return r ;
-  }
-  if (!pop3_put(&s->p, "PASS", s->a->secret.s)) return failed(s, s->p.err.s, 0) ;
-  if (s->p.capa & POP3_CAPA_PIPELINING)
-  {
-    r = status_ok(s, "login refused (USER): ") ;
-    if (!r) return 0 ;
-    if (r < 0) { status_ok(s, "") ; return -1 ; }   /* PASS's answer too */
-  }
-  return status_ok(s, "login refused (PASS): ") ;
-}
-
-static int login_apop (session *s, size_t start, size_t n)
-{
-  static char const hex[] = "0123456789abcdef" ;
-  md5 c ;
-  unsigned char d[16] ;
-  char arg[POP3_LINE_MAX] ;   /* "APOP USER DIGEST" fits a command line */
-  size_t len = s->a->user.len ;
-  if (len > sizeof arg - 34) return (failed(s, "the user name is too long for APOP", 0), -1) ;
-  md5_init(&c) ;
-  md5_update(&c, s->p.greeting.s + start, n) ;
-  md5_update(&c, s->a->secret.s, s->a->secret.len) ;
-  md5_final(&c, d) ;
-  memcpy(arg, s->a->user.s, len) ;
-  arg[len++] = ' ' ;
-  for (unsigned int i = 0 ; i < 16 ; i++) { arg[len++] = hex[d[i] >> 4] ; arg[len++] = hex[d[i] & 15] ; }
-  arg[len] = 0 ;
-  if (!pop3_put(&s->p, "APOP", arg)) return failed(s, s->p.err.s, 0) ;
-  return status_ok(s, "login refused (APOP): ") ;
-}
-
-/* The first configured method the server offers. APOP (MD5, CVE-2007-1558)
-   only when the account names it. 1 in, 0 connection trouble, -1 refused. */
-static int login (session *s)
-{
-  unsigned int capa = s->p.capa ;
-  for (unsigned int i = 0 ; i < s->a->nauth ; i++)
-  {
-    size_t start, n ;
-    switch (s->a->auth[i])
-    {
-      case POP3_AUTH_PLAIN :
-        if (capa & POP3_CAPA_SASLPLAIN) return login_plain(s) ;
-        break ;
-      case POP3_AUTH_USER :
-        if (capa & POP3_CAPA_USER || !capa) return login_user(s) ;
-        break ;
-      case POP3_AUTH_APOP :
-        if (pop3_apop_stamp(s->p.greeting.s, s->p.greeting.len - 1, &start, &n)) return login_apop(s, start, n) ;
-        break ;
-    }
-  }
-  failed(s, "the server offers none of the methods in auth", 0) ;
-  return -1 ;
 }
 
 /* ------------------------------------------------------------ the listing */
@@ -510,7 +428,7 @@ static int session_run (session *s)
   if (!pop3_greeting(&s->p)) return failed(s, s->p.err.s, 0) ;
   if (!pop3_capa(&s->p)) return failed(s, s->p.err.s, 0) ;
   if (a->tls == POP3_TLS_STLS && !stls(s)) return 0 ;
-  if (login(s) <= 0) return 0 ;
+  if (pop3_login(&s->p, a) <= 0) return failed(s, s->p.err.s, 0) ;
   if (!listing(s)) return 0 ;
   plan(s, (uint64_t)time(0)) ;
   if (!fetch(s)) return 0 ;
