@@ -45,7 +45,7 @@
 #include "smtpreply.h"
 #include "tlsstart.h"
 
-#define USAGE "mm-remote route destination | mm-remote -i route [destination]"
+#define USAGE "mm-remote route destination | mm-remote -i route [destination] | mm-remote -t route [destination]"
 
 #define PORT_SMTP 25              /* RFC 5321 4.5.4.2 */
 #define PORT_SUBMISSIONS 465      /* RFC 8314 3.3: implicit TLS */
@@ -80,12 +80,19 @@ static int tlsmode = TLS_MAY ;
 static stralloc tlsca = STRALLOC_ZERO, tlscert = STRALLOC_ZERO, tlskey = STRALLOC_ZERO, tlsmin = STRALLOC_ZERO ;
 static stralloc tlspins = STRALLOC_ZERO ;   /* NUL-separated */
 static int inspect = 0 ;                    /* -i: show what the server presents */
+static int routetest = 0 ;                  /* -t: every step of a session, no mail */
 
 /* where we are connected, for the log and the result texts */
 static stralloc peer = STRALLOC_ZERO ;        /* "host[ip]" */
 
 static void logline (char const *a, char const *b, char const *c, char const *d)
 {
+  if (routetest)
+  {
+    /* the steps go to the administrator as they happen */
+    buffer_puts(buffer_1, a) ; buffer_puts(buffer_1, b) ; buffer_puts(buffer_1, c) ; buffer_puts(buffer_1, d) ;
+    buffer_putsflush(buffer_1, "\n") ;
+  }
   strerr_warn(PROG, ": ", routename, " ", peer.len ? peer.s : destination, ": ", a, b, c, d) ;
 }
 
@@ -1684,6 +1691,79 @@ static void setpeer (char const *host, ip46 const *ip)
 }
 
 /* -i: connect as for mail, start TLS and print what the server shows */
+/* Connect to a target and make it ready for mail: greeting, EHLO,
+   STARTTLS as the route says, EHLO again, AUTH. 1 ready, 0 this host
+   cannot be used, -1 the credentials were refused (connection closed,
+   connerr set and logged in both cases). */
+static int session_open (target const *tg)
+{
+  int r ;
+  setpeer(targetnames.s + tg->host, &tg->ip) ;
+  tlshost = targetnames.s + tg->host ;
+  if (!connect_to(&tg->ip, tg->port))
+  {
+    logline("cannot use this host: ", connerr, "", "") ;
+    return 0 ;
+  }
+  if (routetest) logline("greeting: ", rep.text.s, "", "") ;
+  r = helo() ;
+  if (r && routetest) logline("EHLO: ", rep.text.s, "", "") ;
+  if (r) r = starttls() ;
+  if (r == 2)
+  {
+    r = helo() ;
+    if (r && routetest) logline("EHLO after STARTTLS: ", rep.text.s, "", "") ;
+  }
+  if (!r)
+  {
+    logline("cannot use this host: ", connerr, "", "") ;
+    closeconn() ;
+    return 0 ;
+  }
+  r = auth() ;
+  if (r < 0)
+  {
+    out_puts("QUIT\r\n") ;
+    out_write() ;
+    closeconn() ;
+    return -1 ;
+  }
+  if (!r) { logline("cannot use this host: ", connerr, "", "") ; closeconn() ; return 0 ; }
+  if (routetest && !authmechs.len) logline("AUTH: none configured", "", "", "") ;
+  {
+    static stralloc ext = STRALLOC_ZERO ;
+    ext.len = 0 ;
+    if (!stralloc_cats(&ext, esmtp ? "ESMTP" : "SMTP") || (pipelining && !stralloc_cats(&ext, " PIPELINING"))
+     || (chunking && !stralloc_cats(&ext, " CHUNKING")) || (hassize && !stralloc_cats(&ext, " SIZE"))
+     || !stralloc_0(&ext)) nomem() ;
+    logline("connected, ", ext.s, "", "") ;
+  }
+  return 1 ;
+}
+
+/* -t: the route's way out, step by step, without sending mail (what an
+   administrator would otherwise do with swaks --auth). */
+static int routetest_run (void)
+{
+  read_route() ;
+  if (!rt->smarthost.len && !destination[0]) strerr_dieusage(EX_USAGE, USAGE) ;
+  reqeof = 1 ;
+  if (!find_targets()) return EX_TEMPFAIL ;
+  for (size_t t = 0 ; t < genalloc_len(target, &targets) ; t++)
+  {
+    int r = session_open(genalloc_s(target, &targets) + t) ;
+    if (r < 0) return EX_TEMPFAIL ;
+    if (!r) continue ;
+    out_puts("QUIT\r\n") ;
+    if (reply_get(treply < 10 ? treply : 10)) logline("QUIT: ", rep.text.s, "", "") ;
+    closeconn() ;
+    logline("the route works: no mail was sent", "", "", "") ;
+    return 0 ;
+  }
+  logline("giving up: ", connerr, "", "") ;
+  return EX_TEMPFAIL ;
+}
+
 static int inspect_run (void)
 {
   read_route() ;
@@ -1730,15 +1810,17 @@ int main (int argc, char const *const *argv)
   privs_init() ;
   /* -i needs nothing of its caller, root included: drop it first */
   if (argc > 1 && !strcmp(argv[1], "-i")) { inspect = 1 ; privs_drop_caller() ; argv++ ; argc-- ; }
+  else if (argc > 1 && !strcmp(argv[1], "-t")) { routetest = 1 ; argv++ ; argc-- ; }
   privs_refuse_root() ;
   privs_drop_caller() ;
-  if (inspect && argc == 2 && argv[1][0]) { routename = argv[1] ; destination = "" ; }
+  if ((inspect || routetest) && argc == 2 && argv[1][0]) { routename = argv[1] ; destination = "" ; }
   else if (argc != 3 || !argv[1][0] || !argv[2][0]) strerr_dieusage(EX_USAGE, USAGE) ;
   else { routename = argv[1] ; destination = argv[2] ; }
   signal(SIGPIPE, SIG_IGN) ;
   tain_now_set_stopwatch_g() ;
   mm_chdir_home() ;
   if (inspect) return inspect_run() ;
+  if (routetest) return routetest_run() ;
   if (ndelay_on(0) < 0) strerr_diefu1sys(EX_TEMPFAIL, "set the request pipe non-blocking") ;
   read_route() ;
 
@@ -1756,42 +1838,14 @@ int main (int argc, char const *const *argv)
   while (t < genalloc_len(target, &targets))
   {
     target const *tg = genalloc_s(target, &targets) + t ;
-    int r ;
-    setpeer(targetnames.s + tg->host, &tg->ip) ;
-    tlshost = targetnames.s + tg->host ;
-    if (!connect_to(&tg->ip, tg->port))
-    {
-      logline("cannot use this host: ", connerr, "", "") ;
-      t++ ;
-      continue ;
-    }
-    if (!helo() || !(r = starttls()) || (r == 2 && !helo()))
-    {
-      logline("cannot use this host: ", connerr, "", "") ;
-      closeconn() ;
-      t++ ;
-      continue ;
-    }
-    r = auth() ;
+    int r = session_open(tg) ;
     if (r < 0)
     {
       /* wrong credentials are the same everywhere: stop here */
-      char const *why = connerr ;
-      out_puts("QUIT\r\n") ;
-      out_write() ;
-      closeconn() ;
-      fail_everything('Z', why) ;
+      fail_everything('Z', connerr) ;
       return 0 ;
     }
-    if (!r) { logline("cannot use this host: ", connerr, "", "") ; closeconn() ; t++ ; continue ; }
-    {
-      static stralloc ext = STRALLOC_ZERO ;
-      ext.len = 0 ;
-      if (!stralloc_cats(&ext, esmtp ? "ESMTP" : "SMTP") || (pipelining && !stralloc_cats(&ext, " PIPELINING"))
-       || (chunking && !stralloc_cats(&ext, " CHUNKING")) || (hassize && !stralloc_cats(&ext, " SIZE"))
-       || !stralloc_0(&ext)) nomem() ;
-      logline("connected, ", ext.s, "", "") ;
-    }
+    if (!r) { t++ ; continue ; }
     r = session() ;
     if (r == SESSION_DONE)
     {

@@ -10,7 +10,7 @@
 need_aiosmtpd
 has_cmd openssl || skip_all "openssl is not installed"
 [ -x "$BUILD/mm-tls" ] || skip_all "mm-tls is not built (libtls-dev missing)"
-plan 47
+plan 55
 
 inst_new
 remote_setup
@@ -133,6 +133,31 @@ fresh_route "$port"
 res=$(send)
 like "$res" "^$m bob@b.example K" "opportunistic STARTTLS with a self-signed server: accepted"
 like "$(cat "$T/run.log")" "TLS: TLSv1\.[23] .* unverified" "reported as unverified"
+
+# a client certificate, when the server wants one
+port=$(smtpserver clientcert --pipelining --tls-cert "$C/good.pem" --tls-key "$C/good.key" --implicit --client-ca "$C/ca.pem")
+fresh_route "$port"; route isp tls implicit; route isp tlsca "$C/ca.pem"
+res=$(send)
+# (TLS 1.3: the server's refusal comes after the client's handshake, as an alert)
+like "$res" "^$m bob@b.example Z4\.(7\.5 TLS failed|4\.2 connection lost)" "a server that wants a client certificate: without one, a temporary failure"
+like "$(cat "$T/run.log")" "mm-tls: warning: TLS read: " "mm-tls logs why the connection ended"
+route isp tlscert "$C/client.pem"; route isp tlskey "$C/client.key"
+res=$(send)
+like "$res" "^$m bob@b.example K" "with tlscert and tlskey: accepted"
+rm "$MM_HOME/control/routes/isp/tlskey"
+res=$(send)
+like "$res" "^$m bob@b.example Z4\.3\.5 tlscert and tlskey go together" "tlscert without tlskey is a configuration error"
+
+# the oldest protocol: TLS 1.2 by default, tlsmin 1.3 refuses a 1.2 server
+port=$(smtpserver tls12 --pipelining --tls-cert "$C/good.pem" --tls-key "$C/good.key" --tls-max 1.2)
+fresh_route "$port"; route isp tls starttls; route isp tlsca "$C/ca.pem"
+res=$(send)
+like "$res" "^$m bob@b.example K" "a TLS 1.2 server is accepted by default"
+like "$(cat "$T/run.log")" "TLS: TLSv1\.2 " "and the report says TLSv1.2"
+route isp tlsmin 1.3
+res=$(send)
+like "$res" "^$m bob@b.example Z4\.7\.5 TLS failed .*TLS handshake failed" "tlsmin 1.3: the handshake with it fails, a temporary failure"
+is "$(spool_count tls12)" 1 "nothing went to it under tlsmin 1.3"
 
 # mm-remote -i: what the server presents
 port=$(cat "$T/wrong.port")
