@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$TOOLS/remote-lib.sh"
 need_aiosmtpd
-plan 18
+plan 25
 
 inst_new
 remote_setup
@@ -65,3 +65,17 @@ res=$(req "$m" alice@localhost bob@b.example | remote isp 127.0.0.1)
 like "$res" "^$m bob@b.example Z4\.7\.0 the server offers none of the AUTH mechanisms in authmech \(it offers: (PLAIN LOGIN|LOGIN PLAIN) \)" "no configured mechanism offered: temporary, naming what the server offers"
 like "$(cat "$T/remote.log")" "error: 4\.7\.0 the server offers none of the AUTH mechanisms" "and logged"
 is "$(spool_count wrong)" "$before" "nothing was sent"
+
+# mm-remote -t: the route's session step by step, without mail
+route isp authmech PLAIN
+out=$("$MM_HOME/bin/mm-remote" -t isp 2>&1); st=$?
+is "$st" 0 "mm-remote -t isp: the route works, exit 0"
+like "$out" "^greeting: 220 " "it shows the greeting"
+like "$out" "^EHLO: 250 .*AUTH" "the EHLO reply"
+like "$out" "^authenticated as joe with PLAIN" "the AUTH step"
+like "$out" "^QUIT: 221" "and the QUIT"
+is "$(spool_count wrong)" "$before" "and sends no mail"
+route isp authsecret 'close sesame'
+chmod 600 "$MM_HOME/control/routes/isp/authsecret"
+out=$("$MM_HOME/bin/mm-remote" -t isp 2>&1); st=$?
+ok '[ "$st" = 75 ] && printf "%s\n" "$out" | grep -q "authentication failed: .*535"' "with a wrong password it says so and exits 75"

@@ -50,6 +50,7 @@ static int spawn (tlsstart *t, int net, int child)
 static int getreport (tlsstart *t, tain const *deadline)
 {
   char buf[TLSSTART_REPORT_MAX] ;
+  size_t have = 0 ;   /* bytes of the line taken already, without its end */
   for (;;)
   {
     iopause_fd x = { .fd = t->plain, .events = IOPAUSE_READ, .revents = 0 } ;
@@ -58,18 +59,20 @@ static int getreport (tlsstart *t, tain const *deadline)
     int r = iopause_g(&x, 1, deadline) ;
     if (r < 0) { if (errno == EINTR) continue ; return -1 ; }
     if (!r) return (errno = ETIMEDOUT, -1) ;
-    n = recv(t->plain, buf, sizeof buf, MSG_PEEK) ;
+    n = recv(t->plain, buf + have, sizeof buf - have, MSG_PEEK) ;
     if (n < 0) { if (errno == EINTR || errno == EAGAIN) continue ; return -1 ; }
     if (!n) return 0 ;
-    nl = memchr(buf, '\n', n) ;
+    nl = memchr(buf + have, '\n', n) ;
     if (!nl)
     {
-      if ((size_t)n == sizeof buf) return 0 ;
-      continue ;   /* the rest of the line is on its way */
+      /* all of it is the line: take it and wait for the rest */
+      if (have + n == sizeof buf || recv(t->plain, buf + have, n, 0) != n) return 0 ;
+      have += n ;
+      continue ;
     }
-    n = recv(t->plain, buf, nl + 1 - buf, 0) ;
-    if (n != nl + 1 - buf) return -1 ;
-    return setreport(t, buf, n - 1) ? 1 : -1 ;
+    n = recv(t->plain, buf + have, nl + 1 - (buf + have), 0) ;
+    if (n != nl + 1 - (buf + have)) return -1 ;
+    return setreport(t, buf, have + n - 1) ? 1 : -1 ;
   }
 }
 
