@@ -10,7 +10,7 @@
 need_aiosmtpd
 has_cmd openssl || skip_all "openssl is not installed"
 [ -x "$BUILD/mm-tls" ] || skip_all "mm-tls is not built (libtls-dev missing)"
-plan 55
+plan 56
 
 inst_new
 remote_setup
@@ -133,6 +133,22 @@ fresh_route "$port"
 res=$(send)
 like "$res" "^$m bob@b.example K" "opportunistic STARTTLS with a self-signed server: accepted"
 like "$(cat "$T/run.log")" "TLS: TLSv1\.[23] .* unverified" "reported as unverified"
+
+# a server that never answers the handshake (fetchmail's CVE-2011-1947 hung for a week)
+rm -f "$T/silent.port"
+bg "$PY" -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", 0)); s.listen(5)
+open(sys.argv[1] + ".tmp", "w").write("%d\n" % s.getsockname()[1])
+import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+conns = []
+while True:
+    c, _ = s.accept(); conns.append(c)
+' "$T/silent.port"
+port=$(wait_port "$T/silent.port")
+fresh_route "$port"; route isp tls implicit; route isp tlsca "$C/ca.pem"; route isp timeout-reply 2
+res=$(send)
+like "$res" "^$m bob@b.example Z4\.7\.5 TLS failed .*the TLS handshake timed out" "a silent server: the handshake times out (timeout-reply), temporary failure"
 
 # a client certificate, when the server wants one
 port=$(smtpserver clientcert --pipelining --tls-cert "$C/good.pem" --tls-key "$C/good.key" --implicit --client-ca "$C/ca.pem")
