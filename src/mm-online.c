@@ -441,7 +441,7 @@ static int islocal_address (char const *a)
 }
 
 /* The remote targets of one message still waiting, per route. */
-static void count_message (char const *id, waiting *w, unsigned long *total)
+static void count_message (char const *id, waiting *w, unsigned long *total, unsigned long *unroutable)
 {
   stralloc path = STRALLOC_ZERO, pending = STRALLOC_ZERO, froms = STRALLOC_ZERO, t = STRALLOC_ZERO ;
   qfile q = QFILE_ZERO ;
@@ -486,6 +486,17 @@ static void count_message (char const *id, waiting *w, unsigned long *total)
       if (route_serves(r, pending.s + i)) n++ ;
     if (n) { w[k].messages++ ; w[k].rcpts += n ; }
   }
+  /* a recipient that no route serves for this sender waits for ever */
+  for (size_t i = 0 ; i < pending.len ; i += strlen(pending.s + i) + 1)
+  {
+    size_t k = 0 ;
+    for (; k < nr ; k++)
+    {
+      route const *r = genalloc_s(route, &routes) + k ;
+      if (route_allows_sender(r, qfile_str(&q, q.sender)) && route_allows_from(r, froms.s, froms.len) && route_serves(r, pending.s + i)) break ;
+    }
+    if (k == nr) { (*unroutable)++ ; break ; }
+  }
  end:
   if (fd >= 0) close(fd) ;
   qfile_free(&q) ;
@@ -502,31 +513,57 @@ static void pad (char const *s, size_t width)
   while (n++ < width) buffer_put(buffer_1, " ", 1) ;
 }
 
+/* Counts the queue's waiting remote mail per route (w, nr entries),
+   the messages with remote recipients (*total) and those with a
+   recipient no route can ever carry (*unroutable). 0 if the queue
+   cannot be read. */
+static int queue_scan (waiting *w, unsigned long *total, unsigned long *unroutable)
+{
+  stralloc dir = STRALLOC_ZERO ;
+  DIR *d ;
+  if (!mm_path(&dir, "queue/mess")) nomem() ;
+  d = opendir(dir.s) ;
+  stralloc_free(&dir) ;
+  if (!d) return 0 ;
+  for (;;)
+  {
+    direntry *de ;
+    errno = 0 ;
+    de = readdir(d) ;
+    if (!de) break ;
+    if (de->d_name[0] < '0' || de->d_name[0] > '9') continue ;
+    count_message(de->d_name, w, total, unroutable) ;
+  }
+  dir_close(d) ;
+  return 1 ;
+}
+
+/* --wait: a flush cannot send what no route carries; say so, or the
+   administrator waits for mail that never leaves. */
+static void unroutable_warn (void)
+{
+  size_t nr = genalloc_len(route, &routes) ;
+  waiting *w = calloc(nr ? nr : 1, sizeof(waiting)) ;
+  unsigned long total = 0, unroutable = 0 ;
+  if (!w) nomem() ;
+  if (queue_scan(w, &total, &unroutable) && unroutable)
+  {
+    char f[ULONG_FMT] ;
+    f[ulong_fmt(f, unroutable)] = 0 ;
+    strerr_warnw3x(f, unroutable == 1 ? " message has" : " messages have",
+      " recipients that no route can carry: they wait until a route serves them (mm-check lists them)") ;
+  }
+  free(w) ;
+}
+
 static void list (void)
 {
   size_t nr = genalloc_len(route, &routes), width = 5 ;
   waiting *w = calloc(nr ? nr : 1, sizeof(waiting)) ;
-  unsigned long total = 0 ;
-  int readable = 1 ;
-  stralloc dir = STRALLOC_ZERO ;
-  DIR *d ;
+  unsigned long total = 0, unroutable = 0 ;
+  int readable ;
   if (!w) nomem() ;
-  if (!mm_path(&dir, "queue/mess")) nomem() ;
-  d = opendir(dir.s) ;
-  if (!d) readable = 0 ;
-  else
-  {
-    for (;;)
-    {
-      direntry *de ;
-      errno = 0 ;
-      de = readdir(d) ;
-      if (!de) break ;
-      if (de->d_name[0] < '0' || de->d_name[0] > '9') continue ;
-      count_message(de->d_name, w, &total) ;
-    }
-    dir_close(d) ;
-  }
+  readable = queue_scan(w, &total, &unroutable) ;
   for (size_t k = 0 ; k < nr ; k++)
   {
     size_t n = genalloc_s(route, &routes)[k].name.len ;
@@ -557,11 +594,17 @@ static void list (void)
     f[ulong_fmt(f, total)] = 0 ;
     buffer_puts(buffer_1, f) ;
     buffer_puts(buffer_1, total == 1 ? " message with remote recipients in the queue\n" : " messages with remote recipients in the queue\n") ;
+    if (unroutable)
+    {
+      f[ulong_fmt(f, unroutable)] = 0 ;
+      buffer_puts(buffer_1, f) ;
+      buffer_puts(buffer_1, unroutable == 1 ? " of them has" : " of them have") ;
+      buffer_puts(buffer_1, " recipients that no route can carry (mm-check lists them)\n") ;
+    }
   }
   else buffer_puts(buffer_1, "(the queue is not readable: no counts)\n") ;
   if (!buffer_flush(buffer_1)) strerr_diefu1sys(EX_TEMPFAIL, "write to stdout") ;
   free(w) ;
-  stralloc_free(&dir) ;
 }
 
 /* ------------------------------------------------------------ --detect */
@@ -685,6 +728,7 @@ int main (int argc, char const *const *argv)
     if (!dowait) return 0 ;
     {
       int code = wait_flush(r, &old, hadold, timeout, ranhere), f = fetch_wait() ;
+      unroutable_warn() ;
       if (f >= 0 && buffer_putsflush(buffer_1, f ? "fetch: failed (see the lines of mm-pop3fetch)\n" : "fetch: done\n") < 0) { }
       return code ? code : f > 0 ? f : 0 ;
     }
