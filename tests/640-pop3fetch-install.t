@@ -10,7 +10,7 @@
 . "$TOOLS/pop3-lib.sh"
 
 itest_init mmpf
-plan 14
+plan 17
 
 itest_install || bail "install.sh failed: $(tail -n 5 "$T/install.out")"
 itest_users
@@ -51,3 +51,17 @@ ok '! as_role "$IP" cat "$IHOME/queue/mess/$f" >/dev/null 2>&1' "nor read a mess
 ok '! as_role "$IR" cat "$sec" >/dev/null 2>&1' "the remote user cannot read the POP3 secret"
 out=$(as_user "$U1" "$IHOME/bin/mm-pop3fetch" isp 2>&1)
 isnt "$?" 0 "a user outside the online group cannot run it"
+
+# the interval service: one round of its run script fetches the routes
+# that are up (a permanent one here) and nothing of the others
+pop3_drop lan 2
+plan_port=$(pop3server lan)
+mkdir -p "$IHOME/control/routes/lan"
+touch "$IHOME/control/routes/lan/permanent"
+MM_HOME=$IHOME account lan box "$plan_port" "to=$U1"
+chown "$IP" "$IHOME/control/routes/lan/pop3/box/secret"
+pop3_drop i 1
+out=$(cd "$IHOME/service/mm-pop3fetch" && echo 0 > interval && timeout 60 ./run 2>&1)
+like "$out" 'lan/box: fetch done: new 2 fetched 2 deleted 2' "service/mm-pop3fetch/run fetches the permanent route's account"
+unlike "$out" 'isp/' "and not the accounts of a route that is down"
+is "$(left i)" 1 "which keep their mail"
