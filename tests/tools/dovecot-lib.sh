@@ -5,8 +5,9 @@
 # no other; the machine's own dovecot (if any) and mail are not touched.
 #
 #   need_dovecot            skip_all unless root with /usr/sbin/dovecot
-#   dovecot_start USER PASS start it with one user (mail owned by nobody);
-#                           sets DOVECOT_PORT
+#   dovecot_start USER PASS [CERT KEY]  start it with one user (mail owned
+#                           by nobody); sets DOVECOT_PORT; with a certificate
+#                           and key, STLS there and POP3S on DOVECOT_PORT_S
 #   dovecot_put N [SIZE]    N messages d1..dN into USER's Maildir/new
 #   dovecot_count           messages left in the Maildir
 
@@ -28,6 +29,14 @@ dovecot_start() {
   mkdir -p "$d/run" "$d/state" "$d/mail/$1/new" "$d/mail/$1/cur" "$d/mail/$1/tmp" "$d/home"
   chown -R nobody:"$(id -gn nobody)" "$d/mail" "$d/home"
   DOVECOT_PORT=$(free_port)
+  DOVECOT_PORT_S=0
+  local ssl="ssl = no"
+  if [ -n "${3:-}" ]; then
+    DOVECOT_PORT_S=$(free_port)
+    ssl="ssl = yes
+ssl_cert = <$3
+ssl_key = <$4"
+  fi
   printf '%s:{PLAIN}%s::::\n' "$1" "$2" > "$d/passwd"
   cat > "$d/dovecot.conf" <<CONF
 base_dir = $d/run
@@ -36,7 +45,7 @@ log_path = $d/log
 instance_name = mm-test-$$
 protocols = pop3
 listen = 127.0.0.1
-ssl = no
+$ssl
 disable_plaintext_auth = no
 auth_mechanisms = plain
 mail_location = maildir:$d/mail/%u
@@ -54,7 +63,8 @@ service pop3-login {
     port = $DOVECOT_PORT
   }
   inet_listener pop3s {
-    port = 0
+    port = $DOVECOT_PORT_S
+    ssl = yes
   }
 }
 service anvil {
