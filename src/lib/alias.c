@@ -511,6 +511,7 @@ static int expand_include (expander *x, char const *path)
   {
     stralloc p = STRALLOC_ZERO ;
     r = path_string(x, &p, key.s) ? error_add(x, key.s, "5.4.6", "alias loop: ", 0, p.s) : -1 ;
+    stralloc_free(&p) ;
     goto end ;
   }
   if (x->depth >= ALIAS_DEPTH_MAX) { r = too_deep(x, key.s) ; goto end ; }

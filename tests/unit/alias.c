@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <malloc.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -326,6 +327,23 @@ int main (void)
   }
   writefile("home/file", "") ;
   ok(users_exists("file") == 0, "users_exists: a file under home/ is no user") ;
+
+  /* an include file that includes itself is a loop, and saying so
+     costs no memory (found by fuzz/alias: each such expansion leaked) */
+  {
+    char inc[1024] ;
+    struct mallinfo2 m0, m1 ;
+    snprintf(inc, sizeof inc, ":include:%s/selfinc\n", home) ;
+    writefile("selfinc", inc) ;
+    snprintf(buf, sizeof buf, "self: :include:%s/selfinc\n", home) ;
+    loadok(buf, "an include file that includes itself") ;
+    ok(strstr(expand("self"), "=5.4.6 alias loop: self -> :include:") != 0, "an include file that includes itself is a loop") ;
+    for (unsigned int k = 0 ; k < 20 ; k++) expand("self") ;
+    m0 = mallinfo2() ;
+    for (unsigned int k = 0 ; k < 2000 ; k++) expand("self") ;
+    m1 = mallinfo2() ;
+    ok(m1.uordblks < m0.uordblks + 20000, "2000 such loops leave the heap as it was") ;
+  }
 
   aliasdb_free(&db) ;
   genalloc_free(aliasresult, &out) ;
