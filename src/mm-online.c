@@ -722,8 +722,15 @@ int main (int argc, char const *const *argv)
     flush_path(&path, r->name.s) ;
     hadold = stat(path.s, &old) == 0 ;
     stralloc_free(&path) ;
+    if (r->smtpafterpop)
+    {
+      /* SMTP-after-POP: the provider lets us relay once we logged in
+         to POP3, so the fetch ends before the route is up */
+      fetch_start(r) ;
+      if (fetch_wait()) strerr_warnw1x("smtpafterpop: the fetch failed; the flush may be refused") ;
+    }
     mark_up(r) ;
-    fetch_start(r) ;
+    if (!r->smtpafterpop) fetch_start(r) ;
     ranhere = flush() ;
     if (!dowait) return 0 ;
     {

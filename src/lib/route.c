@@ -49,7 +49,7 @@ static char const *const route_files[] =
   "authmech", "authuser", "authsecret", "authcommand", "timeout-authcommand",
   "tls", "tlsca", "tlspin", "tlscert", "tlskey", "tlsmin",
   "domains", "allowrcpt", "denyrcpt", "allowsender", "denysender", "allowfrom", "denyfrom",
-  "last", "permanent", "onlinequery", "rewrite", "pop3", 0
+  "last", "permanent", "onlinequery", "rewrite", "pop3", "smtpafterpop", 0
 } ;
 
 int route_file_known (char const *name)
@@ -185,6 +185,8 @@ static int route_load1 (route *r, char const *name, char const **why)
   r->permanent = e ;
   if ((e = route_has(r, "last")) < 0) goto err ;
   r->last = e ;
+  if ((e = route_has(r, "smtpafterpop")) < 0) goto err ;
+  r->smtpafterpop = e ;
   if (route_lines(r, "domains", &r->domains) < 0) goto err ;
   if (route_lines(r, "denyrcpt", &r->denyrcpt) < 0) goto err ;
   if (route_lines(r, "denysender", &r->denysender) < 0) goto err ;

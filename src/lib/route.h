@@ -16,6 +16,7 @@ struct route_s
   stralloc helo ;
   int permanent ;
   int last ;
+  int smtpafterpop ;     /* fetch the route's POP3 accounts before its flush */
   stralloc domains ;     /* NUL-separated globs; empty = any */
   stralloc allowrcpt, denyrcpt, allowsender, denysender, allowfrom, denyfrom ; /* NUL-separated globs */
   int has_allowrcpt, has_allowsender, has_allowfrom ;  /* the allow file exists */
