@@ -154,6 +154,15 @@ int pop3_status (pop3 *p, char const **text)
   return r ;
 }
 
+int pop3_sasl_reply (pop3 *p, char const **text)
+{
+  int r ;
+  if (!getline(p, "waiting for a reply")) return -1 ;
+  r = pop3_sasl_parse(p->line.text.s, p->line.text.len, text) ;
+  if (r < 0) return garbage(p, "the server answered neither +OK, -ERR nor a continuation") ;
+  return r ;
+}
+
 int pop3_listline (pop3 *p, char const **s, size_t *len)
 {
   char const *t ;

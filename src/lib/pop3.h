@@ -44,6 +44,9 @@ extern int pop3_flush (pop3 *p) ;
    -1 the connection failed or the line is not a status (p->err). */
 extern int pop3_status (pop3 *p, char const **text) ;
 
+/* The same during SASL: 2 a continuation (*text its data). */
+extern int pop3_sasl_reply (pop3 *p, char const **text) ;
+
 /* The next line of a listing (CAPA, UIDL, LIST), dot-stuffing removed:
    1 a line (*s, *len, NUL-terminated), 0 the final ".", -1 error (p->err). */
 extern int pop3_listline (pop3 *p, char const **s, size_t *len) ;

@@ -109,7 +109,9 @@ static int parse_auth (pop3account *a, char const *s, char const **why)
     if (n == 5 && !strncasecmp(s, "plain", 5)) m = POP3_AUTH_PLAIN ;
     else if (n == 4 && !strncasecmp(s, "user", 4)) m = POP3_AUTH_USER ;
     else if (n == 4 && !strncasecmp(s, "apop", 4)) m = POP3_AUTH_APOP ;
-    else { *why = "auth: the methods are plain, user and apop" ; return 0 ; }
+    else if (n == 7 && !strncasecmp(s, "xoauth2", 7)) m = POP3_AUTH_XOAUTH2 ;
+    else if (n == 11 && !strncasecmp(s, "oauthbearer", 11)) m = POP3_AUTH_OAUTHBEARER ;
+    else { *why = "auth: the methods are plain, user, apop, xoauth2 and oauthbearer" ; return 0 ; }
     if (a->nauth >= POP3_AUTH_MAX) { *why = "auth: too many methods" ; return 0 ; }
     a->auth[a->nauth++] = m ;
     s += n ;

@@ -12,8 +12,8 @@
 enum { POP3_TLS_NONE, POP3_TLS_STLS, POP3_TLS_IMPLICIT } ;
 #define POP3ACCOUNT_TIMEOUT 120   /* seconds per read or write by default */
 
-#define POP3_AUTH_MAX 3
-enum { POP3_AUTH_PLAIN = 1, POP3_AUTH_USER, POP3_AUTH_APOP } ;
+#define POP3_AUTH_MAX 5
+enum { POP3_AUTH_PLAIN = 1, POP3_AUTH_USER, POP3_AUTH_APOP, POP3_AUTH_XOAUTH2, POP3_AUTH_OAUTHBEARER } ;
 
 typedef struct pop3account_s pop3account ;
 struct pop3account_s

@@ -6,6 +6,7 @@
 #include "md5.h"
 #include "pop3login.h"
 #include "sasl.h"
+#include "secret.h"
 
 static int says (pop3 *p, char const *a, char const *b)
 {
@@ -84,6 +85,42 @@ static int login_apop (pop3 *p, pop3account const *a, size_t start, size_t n)
   return answer(p, "login refused (APOP): ") ;
 }
 
+/* XOAUTH2 and OAUTHBEARER, always in two steps: some servers (Office
+   365) refuse the token on the AUTH line. A refused token comes back as
+   a continuation carrying a JSON error (RFC 7628 3.2.2): answered, its
+   status named, the final -ERR read. */
+static int login_oauth (pop3 *p, pop3account const *a, int bearer)
+{
+  char const *mech = bearer ? "OAUTHBEARER" : "XOAUTH2", *text ;
+  stralloc b64 = STRALLOC_ZERO, status = STRALLOC_ZERO ;
+  int r ;
+  if (!pop3_put(p, "AUTH", mech)) return 0 ;
+  r = pop3_sasl_reply(p, &text) ;
+  if (r < 0) return 0 ;
+  if (r != 2) return r ? says(p, "the server did not ask for the token (AUTH ", mech) : says(p, "login refused (AUTH): ", text) ;
+  if (!(bearer ? sasl_oauthbearer(&b64, a->user.s, a->server.s, a->port, a->secret.s) : sasl_xoauth2(&b64, a->user.s, a->secret.s))
+   || !stralloc_0(&b64)) return says(p, "out of memory", "") ;
+  r = pop3_put(p, b64.s, 0) ;
+  secret_free(&b64) ;
+  if (!r) return 0 ;
+  r = pop3_sasl_reply(p, &text) ;
+  if (r < 0) return 0 ;
+  if (r == 1) return 1 ;
+  if (r == 2)
+  {
+    if (sasl_oauth_status(text, &status) < 0) return says(p, "out of memory", "") ;
+    if (!pop3_put(p, bearer ? SASL_OAUTHBEARER_ABORT : SASL_XOAUTH2_ABORT, 0)) { stralloc_free(&status) ; return 0 ; }
+    r = pop3_sasl_reply(p, &text) ;
+    if (r < 0) { stralloc_free(&status) ; return 0 ; }
+  }
+  p->err.len = 0 ;
+  if (!stralloc_cats(&p->err, "the OAuth2 token was refused (") || !stralloc_cats(&p->err, status.len ? status.s : text)
+   || !stralloc_cats(&p->err, "): run the account's token tool (secretcommand) to renew it") || !stralloc_0(&p->err))
+    says(p, "out of memory", "") ;
+  stralloc_free(&status) ;
+  return -1 ;
+}
+
 int pop3_login (pop3 *p, pop3account const *a)
 {
   for (unsigned int i = 0 ; i < a->nauth ; i++)
@@ -96,6 +133,12 @@ int pop3_login (pop3 *p, pop3account const *a)
         break ;
       case POP3_AUTH_USER :
         if (p->capa & POP3_CAPA_USER || !p->capa) return login_user(p, a) ;
+        break ;
+      case POP3_AUTH_XOAUTH2 :
+        if (p->capa & POP3_CAPA_SASLXOAUTH2) return login_oauth(p, a, 0) ;
+        break ;
+      case POP3_AUTH_OAUTHBEARER :
+        if (p->capa & POP3_CAPA_SASLOAUTHBEARER) return login_oauth(p, a, 1) ;
         break ;
       case POP3_AUTH_APOP :
         if (p->greeting.len && pop3_apop_stamp(p->greeting.s, p->greeting.len - 1, &start, &n)) return login_apop(p, a, start, n) ;

@@ -26,6 +26,16 @@ static int word (char const *s, size_t len, char const *w, size_t *next)
   return 1 ;
 }
 
+int pop3_sasl_parse (char const *s, size_t len, char const **text)
+{
+  if (len && s[0] == '+' && (len == 1 || s[1] == ' '))
+  {
+    *text = len > 2 ? s + 2 : "" ;
+    return 2 ;
+  }
+  return pop3_status_parse(s, len, text) ;
+}
+
 unsigned int pop3_capa_line (char const *s, size_t len)
 {
   size_t i = 0 ;
@@ -34,14 +44,20 @@ unsigned int pop3_capa_line (char const *s, size_t len)
   if (word(s, len, "USER", 0)) return POP3_CAPA_USER ;
   if (word(s, len, "STLS", 0)) return POP3_CAPA_STLS ;
   if (word(s, len, "SASL", &i))
+  {
+    unsigned int r = 0 ;
     while (i < len)
     {
       size_t j ;
       while (i < len && s[i] == ' ') i++ ;
       for (j = i ; j < len && s[j] != ' ' ; j++) ;
-      if (j - i == 5 && !strncasecmp(s + i, "PLAIN", 5)) return POP3_CAPA_SASLPLAIN ;
+      if (j - i == 5 && !strncasecmp(s + i, "PLAIN", 5)) r |= POP3_CAPA_SASLPLAIN ;
+      else if (j - i == 7 && !strncasecmp(s + i, "XOAUTH2", 7)) r |= POP3_CAPA_SASLXOAUTH2 ;
+      else if (j - i == 11 && !strncasecmp(s + i, "OAUTHBEARER", 11)) r |= POP3_CAPA_SASLOAUTHBEARER ;
       i = j ;
     }
+    return r ;
+  }
   return 0 ;
 }
 

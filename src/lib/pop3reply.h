@@ -15,12 +15,18 @@
    *text points after the indicator and its space. */
 extern int pop3_status_parse (char const *s, size_t len, char const **text) ;
 
+/* A reply during SASL (RFC 5034 4): 2 a continuation "+ DATA" (*text:
+   DATA, possibly empty), else as pop3_status_parse. */
+extern int pop3_sasl_parse (char const *s, size_t len, char const **text) ;
+
 /* Capabilities from CAPA lines (RFC 2449, RFC 5034 SASL). */
 #define POP3_CAPA_PIPELINING 0x01
 #define POP3_CAPA_UIDL       0x02
 #define POP3_CAPA_USER       0x04
 #define POP3_CAPA_SASLPLAIN  0x08
 #define POP3_CAPA_STLS       0x10
+#define POP3_CAPA_SASLXOAUTH2 0x20
+#define POP3_CAPA_SASLOAUTHBEARER 0x40
 extern unsigned int pop3_capa_line (char const *s, size_t len) ;
 
 /* A UIDL line "N UID": 1 ok (*uid, *uidlen inside s), 0 malformed. */

@@ -8,6 +8,11 @@
 #   dovecot_start USER PASS [CERT KEY]  start it with one user (mail owned
 #                           by nobody); sets DOVECOT_PORT; with a certificate
 #                           and key, STLS there and POP3S on DOVECOT_PORT_S
+#   dovecot_start_oauth USER TOKENFILE   the same, its logins XOAUTH2 and
+#                           OAUTHBEARER checked by an oauth2 passdb against
+#                           tests/tools/oauth-introspect (the good token is
+#                           the first line of TOKENFILE, read at each login;
+#                           its log in $T/introspect.log)
 #   dovecot_put N [SIZE]    N messages d1..dN into USER's Maildir/new
 #   dovecot_count           messages left in the Maildir
 
@@ -21,6 +26,24 @@ need_dovecot() {
 _dovecot_stop() {
   [ -f "$T/dovecot/run/master.pid" ] && kill "$(cat "$T/dovecot/run/master.pid")" 2>/dev/null
   return 0
+}
+
+dovecot_start_oauth() {
+  local d=$T/dovecot
+  mkdir -p "$d"
+  rm -f "$d/introspect.port"
+  bg "$PY" "$TOOLS/oauth-introspect" --token-file "$2" --user "$1" --port-file "$d/introspect.port" --log "$T/introspect.log"
+  wait_until test -s "$d/introspect.port" || bail "the introspection endpoint did not start"
+  cat > "$d/oauth2.conf" <<CONF
+introspection_mode = post
+introspection_url = http://127.0.0.1:$(cat "$d/introspect.port")/introspect
+username_attribute = username
+active_attribute = active
+active_value = true
+CONF
+  DOVECOT_AUTH="xoauth2 oauthbearer" DOVECOT_PASSDB="driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = $d/oauth2.conf" dovecot_start "$1" unused
 }
 
 dovecot_start() {
@@ -47,12 +70,12 @@ protocols = pop3
 listen = 127.0.0.1
 $ssl
 disable_plaintext_auth = no
-auth_mechanisms = plain
+auth_mechanisms = ${DOVECOT_AUTH:-plain}
 mail_location = maildir:$d/mail/%u
 first_valid_uid = 1
 passdb {
-  driver = passwd-file
-  args = $d/passwd
+  ${DOVECOT_PASSDB:-driver = passwd-file
+  args = $d/passwd}
 }
 userdb {
   driver = static

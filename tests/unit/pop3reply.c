@@ -52,6 +52,15 @@ int main (void)
   ok(pop3_capa_line(S("PIPELINING")) == POP3_CAPA_PIPELINING, "CAPA PIPELINING") ;
   ok(pop3_capa_line(S("uidl")) == POP3_CAPA_UIDL, "CAPA uidl, any case") ;
   ok(pop3_capa_line(S("SASL LOGIN PLAIN CRAM-MD5")) == POP3_CAPA_SASLPLAIN, "SASL with PLAIN among others") ;
+  ok(pop3_capa_line(S("SASL PLAIN XOAUTH2 OAUTHBEARER")) == (POP3_CAPA_SASLPLAIN | POP3_CAPA_SASLXOAUTH2 | POP3_CAPA_SASLOAUTHBEARER), "SASL: every mechanism of the line counts") ;
+  {
+    char const *t = 0 ;
+    ok(pop3_sasl_parse(S("+ eyJzdGF0dXMiOiI0MDEifQ=="), &t) == 2 && !strcmp(t, "eyJzdGF0dXMiOiI0MDEifQ=="), "a SASL continuation with data") ;
+    ok(pop3_sasl_parse(S("+"), &t) == 2 && !*t, "an empty continuation") ;
+    ok(pop3_sasl_parse(S("+OK Logged in."), &t) == 1, "+OK is a status, not a continuation") ;
+    ok(pop3_sasl_parse(S("-ERR [AUTH] failed"), &t) == 0, "-ERR") ;
+    ok(pop3_sasl_parse(S("+x"), &t) < 0, "junk") ;
+  }
   ok(pop3_capa_line(S("SASL PLAINX")) == 0, "SASL PLAINX is not PLAIN") ;
   ok(pop3_capa_line(S("STLS")) == POP3_CAPA_STLS, "CAPA STLS") ;
   ok(pop3_capa_line(S("PIPELININGX")) == 0, "a longer word is another capability") ;
