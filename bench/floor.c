@@ -1,9 +1,14 @@
 /* floor: the least any durable MTA must do per message, for comparison
    with bench/local: write the message twice (once into a queue, once
    into a mailbox), each time a file with fsync, rename and a directory
-   fsync. Usage: floor DIR N SIZE; prints messages per second. */
+   fsync. Usage: floor DIR N SIZE [-x]; prints messages per second.
+   With -x each message costs what every MTA behind the sendmail
+   interface must pay on top: one start of a program (this one, built
+   static, run as "floor -1 DIR I SIZE") that does the two writes. */
 
 #include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +27,37 @@ static void durable (int dfd, char const *dir, unsigned int i, char const *buf, 
    || rename(tmp, name) < 0 || fsync(dfd) < 0) { perror("floor") ; exit(1) ; }
 }
 
+extern char **environ ;
+
+/* one message in a process of its own, as a sendmail would be */
+static void spawn_one (char const *self, char const *dir, unsigned int i, size_t size)
+{
+  char si[32], ss[32] ;
+  char *argv[] = { (char *)self, "-1", (char *)dir, si, ss, 0 } ;
+  pid_t pid ;
+  int wstat ;
+  snprintf(si, sizeof si, "%u", i) ;
+  snprintf(ss, sizeof ss, "%zu", size) ;
+  if (posix_spawn(&pid, self, 0, 0, argv, environ) || waitpid(pid, &wstat, 0) < 0 || wstat) { perror("floor: spawn") ; exit(1) ; }
+}
+
+static int one (char const *dir, unsigned int i, size_t size)
+{
+  char qdir[4096], mdir[4096] ;
+  char *buf = malloc(size) ;
+  int qfd, mfd ;
+  memset(buf, 'x', size) ;
+  snprintf(qdir, sizeof qdir, "%s/queue", dir) ;
+  snprintf(mdir, sizeof mdir, "%s/mailbox", dir) ;
+  qfd = open(qdir, O_RDONLY | O_DIRECTORY) ; mfd = open(mdir, O_RDONLY | O_DIRECTORY) ;
+  durable(qfd, qdir, i, buf, size) ;
+  durable(mfd, mdir, i, buf, size) ;
+  return 0 ;
+}
+
 int main (int argc, char **argv)
 {
+  int spawn ;
   char qdir[4096], mdir[4096] ;
   unsigned int n ;
   size_t size ;
@@ -31,7 +65,9 @@ int main (int argc, char **argv)
   int qfd, mfd ;
   struct timespec a, b ;
   double secs ;
-  if (argc != 4) { fprintf(stderr, "usage: floor DIR N SIZE\n") ; return 64 ; }
+  if (argc == 5 && !strcmp(argv[1], "-1")) return one(argv[2], strtoul(argv[3], 0, 10), strtoul(argv[4], 0, 10)) ;
+  spawn = argc == 5 && !strcmp(argv[4], "-x") ;
+  if (argc != 4 && !spawn) { fprintf(stderr, "usage: floor DIR N SIZE [-x]\n") ; return 64 ; }
   n = strtoul(argv[2], 0, 10) ; size = strtoul(argv[3], 0, 10) ;
   buf = malloc(size) ; memset(buf, 'x', size) ;
   snprintf(qdir, sizeof qdir, "%s/queue", argv[1]) ;
@@ -41,6 +77,7 @@ int main (int argc, char **argv)
   clock_gettime(CLOCK_MONOTONIC, &a) ;
   for (unsigned int i = 0 ; i < n ; i++)
   {
+    if (spawn) { spawn_one(argv[0], argv[1], i, size) ; continue ; }
     durable(qfd, qdir, i, buf, size) ;
     durable(mfd, mdir, i, buf, size) ;
   }
