@@ -5,6 +5,8 @@
 # of reporting "0 of 0" as if nothing were waiting.
 . "$(dirname "$0")/lib.sh"
 . "$TOOLS/remote-lib.sh"
+# wait_until runs its command each time: a function, not a $(...)
+waiting_at_least() { [ "$(log_count "waiting for a connection")" -ge "$1" ]; }
 need_aiosmtpd
 plan 7
 
@@ -18,7 +20,7 @@ inst_start || bail "the queue runner did not start"
 
 printf 'Subject: carried\n\nx\n' | sendmail -f "alice@$me" bob@mx.b.example
 printf 'Subject: stranded\n\nx\n' | sendmail -f "alice@$me" carol@c.example
-ok 'wait_until test "$(log_count "waiting for a connection")" -ge 2' "both wait for a connection"
+ok 'wait_until waiting_at_least 2' "both wait for a connection"
 
 out=$("$MM_HOME/bin/mm-online" 2>&1)
 like "$out" "^2 messages with remote recipients in the queue" "the listing counts both"

@@ -10,6 +10,8 @@
 # to MAIL, 354 after a refused MAIL) stops the connection, temporarily.
 . "$(dirname "$0")/lib.sh"
 . "$TOOLS/remote-lib.sh"
+# wait_until runs its command each time: a function, not a $(...)
+waiting_at_least() { [ "$(log_count "waiting for a connection")" -ge "$1" ]; }
 has_cmd tcpserver || skip_all "tcpserver (ucspi-tcp) is not installed"
 need_aiosmtpd
 plan 29
@@ -92,7 +94,7 @@ for i in 1 2 3; do
   rcpt=$(echo grey bob carol | cut -d' ' -f$i)
   printf 'Subject: flush %s\n\nx\n' "$i" | sendmail -f "s$i@a.example" "$rcpt@b.example"
 done
-ok 'wait_until test "$(log_count "waiting for a connection")" -ge 3' "offline, the three wait"
+ok 'wait_until waiting_at_least 3' "offline, the three wait"
 "$MM_HOME/bin/mm-online" --wait --timeout 60 isp >"$T/wait.out" 2>&1
 is "$?" 75 "mm-online --wait isp exits 75: one message was deferred"
 is "$(cat "$T/wait.out")" "sent 2 / deferred 1 / failed 0 of 3" "the flush: one deferred, none failed"
