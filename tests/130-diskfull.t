@@ -6,11 +6,7 @@
 # delivered once, whole, when space comes back.
 . "$(dirname "$0")/lib.sh"
 
-is_root || skip_all "the full-disk test mounts a tmpfs: run as root"
-probe=$T/probe
-mkdir "$probe"
-mount -t tmpfs -o size=64k tmpfs "$probe" 2>/dev/null || skip_all "cannot mount a tmpfs here"
-umount "$probe"
+need_tmpfs
 
 plan 21
 

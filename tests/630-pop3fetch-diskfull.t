@@ -13,10 +13,7 @@ fi
 
 is_root || skip_all "the full-disk test mounts a tmpfs: run as root"
 [ -n "${MM_UNSHARED:-}" ] || skip_all "no unshare(1) for a private mount namespace"
-probe=$T/probe
-mkdir "$probe"
-mount -t tmpfs -o size=64k tmpfs "$probe" 2>/dev/null || skip_all "cannot mount a tmpfs here"
-umount "$probe"
+need_tmpfs
 plan 11
 
 inst_new

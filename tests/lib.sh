@@ -57,6 +57,7 @@
 #   msg MAILBOXFILE     print a delivered message (alias of cat, for reading)
 #   has_cmd CMD         0 when CMD is in PATH (for skips)
 #   is_root             0 when running as root
+#   need_tmpfs          skip_all unless root can mount a tiny tmpfs here
 
 set -u
 export LC_ALL=C
@@ -154,6 +155,15 @@ done_testing() { [ -n "$_tap_planned" ] || { echo "1..$_tap_n"; _tap_planned=$_t
 
 has_cmd() { command -v "$1" >/dev/null 2>&1; }
 is_root() { [ "$(id -u)" = 0 ]; }
+# skip_all unless a tiny tmpfs can be mounted (root, and allowed here):
+# the full-disk tests put a queue or a mailbox on one
+need_tmpfs() {
+  local probe=$T/tmpfs-probe
+  is_root || skip_all "the full-disk test mounts a tmpfs: run as root"
+  mkdir -p "$probe"
+  mount -t tmpfs -o size=64k tmpfs "$probe" 2>/dev/null || skip_all "cannot mount a tmpfs here"
+  umount "$probe"
+}
 
 # ---------------------------------------------------------------- scratch and cleanup
 
