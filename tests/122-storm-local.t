@@ -13,6 +13,7 @@
 #   MM_STORM_N      messages per storm (default 30)
 #   MM_STORM_KILLS  kills per storm at most (default 8)
 . "$(dirname "$0")/lib.sh"
+. "$TOOLS/storm-lib.sh"
 plan 19
 
 N=${MM_STORM_N:-30}
@@ -75,46 +76,17 @@ for place, texts in places.items():
 PY
 }
 
-# one storm: N messages queued, then delivered while PROG is killed
-storm() {  # PROG
-  local prog=$1 i kills=0 rounds=0 pid
-  inst_stop
+# one storm: N messages to a mbox, a Maildir and a command, delivered
+# while PROG is killed (tests/tools/storm-lib.sh)
+storm_queue() {  # PROG
+  local i l
   for i in $(seq 1 "$N"); do
-    { printf 'Subject: storm %s %s\n\n' "$prog" "$i"
-      for l in $(seq 1 20); do echo "storm $prog $i line $l"; done
+    { printf 'Subject: storm %s %s\n\n' "$1" "$i"
+      for l in $(seq 1 20); do echo "storm $1 $i line $l"; done
     } | sendmail -f carol@localhost alice@localhost bob@localhost carol@localhost || diag "sendmail failed for message $i"
   done
-  inst_start || bail "the queue runner did not start"
-  while [ "$kills" -lt "$KILLS" ] && [ "$rounds" -lt 40 ] && [ "$(queue_count)" != 0 ]; do
-    rounds=$((rounds + 1))
-    sleep "$(printf '0.%d' $((1 + RANDOM % 3)))"
-    if [ "$prog" = mm-send ]; then pid=$(runner_pid)
-    else pid=$(pids_of "$prog" | shuf -n 1); fi
-    [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null && kills=$((kills + 1))
-    # mm-send exits when its mm-lspawn dies; a runner that died is restarted
-    sleep 0.05
-    inst_running || inst_start >/dev/null 2>&1
-    # deliveries cut short are tried again now, not on the retry schedule
-    [ $((rounds % 4)) = 0 ] && sendmail -q
-  done
-  inst_running || inst_start || bail "the queue runner did not restart"
-  last_q=0
-  WAIT_TIMEOUT=60
-  wait_until settle || diag "$(queue_count) messages left in the queue"
-  STORM_KILLS=$kills
-  STORM=$(verdict "$prog")
-  diag "storm of $prog: $kills kills; $(echo $STORM)"
 }
-# inst_pids, with one process instead of one per process of the machine
-pids_of() {  # PROG
-  find /proc -mindepth 2 -maxdepth 2 -name exe -lname "$MM_HOME/bin/$1" 2>/dev/null | cut -d/ -f3
-}
-last_q=0
-settle() {
-  [ "$(queue_count)" = 0 ] && [ -z "$(pids_of mm-local)" ] && return 0
-  if [ $((SECONDS - last_q)) -ge 2 ]; then sendmail -q; last_q=$SECONDS; fi
-  return 1
-}
+STORM_PAUSE=30 STORM_REQUEUE=4 STORM_CHILD=mm-local
 field() { awk -v p="$1" -v k="$2" '$1 == p { for (i = 2; i < NF; i++) if ($i == k) print $(i + 1) }' <<<"$STORM"; }
 
 storm mm-send

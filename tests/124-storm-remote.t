@@ -10,6 +10,7 @@
 #   MM_STORM_KILLS  kills per storm at most (default 6)
 . "$(dirname "$0")/lib.sh"
 . "$TOOLS/remote-lib.sh"
+. "$TOOLS/storm-lib.sh"
 need_aiosmtpd
 plan 7
 
@@ -25,15 +26,7 @@ pport=$(proxy p1 "$port" -d 20)
 route isp smarthost "127.0.0.1:$pport"
 route isp permanent
 
-pids_of() {  # PROG
-  find /proc -mindepth 2 -maxdepth 2 -name exe -lname "$MM_HOME/bin/$1" 2>/dev/null | cut -d/ -f3
-}
-last_q=0
-settle() {
-  [ "$(queue_count)" = 0 ] && [ -z "$(pids_of mm-remote)" ] && return 0
-  if [ $((SECONDS - last_q)) -ge 2 ]; then sendmail -q; last_q=$SECONDS; fi
-  return 1
-}
+STORM_PAUSE=20 STORM_REQUEUE=3 STORM_CHILD=mm-remote
 
 # per storm: "lost L dups D" among the messages the server got
 verdict() {  # PREFIX
@@ -50,32 +43,14 @@ print("lost", len([i for i in range(1, n + 1) if i not in count]), "dups", sum(c
 PY
 }
 
-storm() {  # PROG
-  local prog=$1 i kills=0 rounds=0 pid
-  inst_stop
+# one storm: N messages to the server, sent while PROG is killed
+# (tests/tools/storm-lib.sh)
+storm_queue() {  # PROG
+  local i
   for i in $(seq 1 "$N"); do
-    printf 'Subject: storm %s %s\n\nstorm %s %s\n' "$prog" "$i" "$prog" "$i" \
+    printf 'Subject: storm %s %s\n\nstorm %s %s\n' "$1" "$i" "$1" "$i" \
       | sendmail -f carol@localhost bob@b.example || diag "sendmail failed for message $i"
   done
-  inst_start || bail "the queue runner did not start"
-  while [ "$kills" -lt "$KILLS" ] && [ "$rounds" -lt 40 ] && [ "$(queue_count)" != 0 ]; do
-    rounds=$((rounds + 1))
-    sleep "$(printf '0.%02d' $((5 + RANDOM % 20)))"
-    if [ "$prog" = mm-send ]; then pid=$(runner_pid)
-    else pid=$(pids_of "$prog" | shuf -n 1); fi
-    [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null && kills=$((kills + 1))
-    sleep 0.05
-    inst_running || inst_start >/dev/null 2>&1
-    # what a kill deferred goes again now, not on the retry schedule
-    [ $((rounds % 3)) = 0 ] && sendmail -q
-  done
-  inst_running || inst_start || bail "the queue runner did not restart"
-  last_q=0
-  WAIT_TIMEOUT=60
-  wait_until settle || diag "$(queue_count) messages left in the queue"
-  STORM_KILLS=$kills
-  STORM=$(verdict "$prog")
-  diag "storm of $prog: $kills kills; $STORM"
 }
 field() { awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' <<<"$STORM"; }
 
