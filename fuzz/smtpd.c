@@ -177,16 +177,7 @@ int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size)
   if (!setjmp(session_end))
   {
     reply3("220 ", me, " ESMTP mm-smtpd") ;
-    for (;;)
-    {
-      tain d ;
-      int r ;
-      deadline(&d, timeout) ;
-      r = smtpio_getline(&bin, &bout, &line, CMDLINE_MAX + CMDLINE_EXT, SMTPIO_ANYLF, &d) ;
-      if (r < 0) timedout() ;
-      if (!r) bye() ;
-      command() ;
-    }
+    commands() ;
   }
   replies_check() ;
   /* FUZZ_SMTPD_SHOW=1 build/fuzz/smtpd FILE: the session's replies */

@@ -1026,6 +1026,29 @@ static void command (void)
 #undef IS
 }
 
+/* The session after the greeting: one command after another until the
+   client leaves (fuzz/smtpd.c runs it too). */
+static void commands (void) gccattr_noreturn ;
+static void commands (void)
+{
+  for (;;)
+  {
+    tain d ;
+    int r ;
+    /* the whole command within the timeout: a trickling client is cut off */
+    deadline(&d, timeout) ;
+    r = smtpio_getline(&bin, &bout, &line, CMDLINE_MAX + CMDLINE_EXT, SMTPIO_ANYLF, &d) ;
+    if (r < 0) timedout() ;
+    if (!r)
+    {
+      if (line.text.len) LOG("connection lost in the middle of a command") ;
+      else if (inmail) LOG("connection lost in a transaction") ;
+      bye() ;
+    }
+    command() ;
+  }
+}
+
 int main (int argc, char const *const *argv)
 {
   char const *x ;
@@ -1084,20 +1107,5 @@ int main (int argc, char const *const *argv)
     LOG("error: spoke before the greeting") ;
   }
   else reply3("220 ", me, " ESMTP mm-smtpd") ;
-  for (;;)
-  {
-    tain d ;
-    int r ;
-    /* the whole command within the timeout: a trickling client is cut off */
-    deadline(&d, timeout) ;
-    r = smtpio_getline(&bin, &bout, &line, CMDLINE_MAX + CMDLINE_EXT, SMTPIO_ANYLF, &d) ;
-    if (r < 0) timedout() ;
-    if (!r)
-    {
-      if (line.text.len) LOG("connection lost in the middle of a command") ;
-      else if (inmail) LOG("connection lost in a transaction") ;
-      bye() ;
-    }
-    command() ;
-  }
+  commands() ;
 }
