@@ -77,6 +77,7 @@ export TOP BUILD TOOLS
 
 _tap_n=0
 _tap_failed=0
+_tap_file=${0#"$TOP/"}
 _tap_planned=
 _tap_skipall=
 
@@ -84,7 +85,15 @@ plan() { _tap_planned=$1; echo "1..$1"; }
 
 skip_all() { _tap_skipall=1; echo "1..0 # SKIP $*"; exit 0; }
 
-diag() { local l; printf '%s\n' "$*" | while IFS= read -r l; do printf '# %s\n' "$l" >&2; done; }
+# (with MM_FAILLOG set, tests/run's, each line also goes there, after the
+# test's name, so that the run's end can repeat what a failed test said)
+diag() {
+  local l
+  printf '%s\n' "$*" | while IFS= read -r l; do
+    printf '# %s\n' "$l" >&2
+    [ -z "${MM_FAILLOG:-}" ] || printf '%s: %s\n' "$_tap_file" "$l" >>"$MM_FAILLOG"
+  done
+}
 note() { local l; printf '%s\n' "$*" | while IFS= read -r l; do printf '# %s\n' "$l"; done; }
 
 bail() { echo "Bail out! $*"; exit 255; }
