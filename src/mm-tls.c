@@ -15,6 +15,7 @@
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
@@ -36,6 +37,7 @@
 #include "home.h"
 #include "privs.h"
 #include "logstamp.h"
+#include "tlsserver.h"
 #include "usage.h"
 
 #define USAGE "mm-tls -c [-O] [-I] [-n name] [-C cafile] [-p pin]... [-a cert -k key] [-m 1.2|1.3] [-t secs] [-T secs] | mm-tls -s [-m 1.2|1.3] [-t secs] [-T secs]"
@@ -49,6 +51,8 @@
 #define RELAYBUF 16384         /* one TLS record */
 #define SERVER_CERT "control/tlscert"
 #define SERVER_KEY "control/tlskey"
+#define SERVER_IDLE 60         /* seconds without a connection before a server exits */
+#define SERVER_RECEIVE 10      /* seconds for a caller to send its descriptors */
 
 static unsigned int thandshake = TIMEOUT_HANDSHAKE, tio = TIMEOUT_IO ;
 
@@ -452,7 +456,7 @@ static void client (void)
 
 /* A file of the control directory into memory (the key: only with the
    tls group, and never one that everybody may read). */
-static uint8_t *control_load (char const *rel, size_t *len, int secret)
+static uint8_t *control_load (char const *rel, size_t *len, int secret, struct stat *loaded)
 {
   stralloc path = STRALLOC_ZERO ;
   struct stat st ;
@@ -471,25 +475,14 @@ static uint8_t *control_load (char const *rel, size_t *len, int secret)
   fd_close(fd) ;
   stralloc_free(&path) ;
   *len = n ;
+  *loaded = st ;
   return buf ;
 }
 
-static void server (void)
+/* One connection on NET and PLAIN: the handshake, the report, the relay. */
+static void session (struct tls *t)
 {
-  struct tls_config *cf = tls_config_new() ;
-  struct tls *t = tls_server(), *c = 0 ;
-  size_t certlen, keylen ;
-  uint8_t *cert = control_load(SERVER_CERT, &certlen, 0) ;
-  uint8_t *key = control_load(SERVER_KEY, &keylen, 1) ;
-  /* the key is in memory: the tls group goes before the network */
-  if (setresgid(getgid(), getgid(), getgid()) < 0) strerr_diefu1sys(EX_TEMPFAIL, "drop the tls group") ;
-  if (!cf || !t) fail("cannot set up TLS: out of memory", "") ;
-  set_protocols(cf) ;
-  if (tls_config_set_keypair_mem(cf, cert, certlen, key, keylen) < 0) fail("cannot use the certificate and key: ", tls_config_error(cf)) ;
-  memset(key, 0, keylen) ;
-  free(key) ;
-  free(cert) ;
-  if (tls_configure(t, cf) < 0) failtls("cannot set up TLS: ", t) ;
+  struct tls *c = 0 ;
   if (tls_accept_fds(t, &c, NET, NET) < 0) failtls("cannot start TLS: ", t) ;
   handshake(c) ;
   report_ok(c, "noclientcert", "-", "-") ;
@@ -497,7 +490,152 @@ static void server (void)
   plain_end() ;
 }
 
+static int minproto_set = 0 ;
+static struct stat certst, keyst ;   /* the files as they were read */
+
+static int same_file (char const *rel, struct stat const *was)
+{
+  stralloc path = STRALLOC_ZERO ;
+  struct stat st ;
+  int r = mm_path(&path, rel) && !lstat(path.s, &st) && st.st_dev == was->st_dev && st.st_ino == was->st_ino
+    && st.st_size == was->st_size && st.st_mode == was->st_mode
+    && st.st_mtim.tv_sec == was->st_mtim.tv_sec && st.st_mtim.tv_nsec == was->st_mtim.tv_nsec
+    && st.st_ctim.tv_sec == was->st_ctim.tv_sec && st.st_ctim.tv_nsec == was->st_ctim.tv_nsec ;
+  stralloc_free(&path) ;
+  return r ;
+}
+
+/* The options a caller sends with its connection: -t and -T only (the
+   rest is the server's, fixed when it started). */
+static int takeargs (stralloc const *args)
+{
+  char const *a[8] ;
+  unsigned int n = 0 ;
+  for (size_t i = 0 ; i < args->len ; i += strlen(args->s + i) + 1)
+  {
+    if (n == 8) return 0 ;
+    a[n++] = args->s + i ;
+  }
+  if (n & 1) return 0 ;
+  for (unsigned int i = 0 ; i < n ; i += 2)
+  {
+    unsigned int *v = !strcmp(a[i], "-t") ? &thandshake : !strcmp(a[i], "-T") ? &tio : 0 ;
+    if (!v || !uint0_scan(a[i + 1], v) || !*v) return 0 ;
+  }
+  return 1 ;
+}
+
+static void net_setup (void) ;
+
+/* A child of the server: take the caller's descriptors, say so, serve. */
+static void connection (struct tls *t, int conn) gccattr_noreturn ;
+static void connection (struct tls *t, int conn)
+{
+  stralloc args = STRALLOC_ZERO ;
+  int fds[3] ;
+  tain d ;
+  signal(SIGCHLD, SIG_DFL) ;
+  tain_now_g() ;
+  tain_addsec_g(&d, SERVER_RECEIVE) ;
+  if (!tlsserver_receive(conn, fds, &args, &d) || !takeargs(&args)) _exit(0) ;
+  if (dup2(fds[0], NET) < 0 || dup2(fds[1], PLAIN) < 0 || dup2(fds[2], 2) < 0) _exit(EX_TEMPFAIL) ;
+  for (int i = 0 ; i < 3 ; i++) if (fds[i] > 2) fd_close(fds[i]) ;
+  /* not a byte of the network before the caller let its copy go */
+  if (!tlsserver_ack(conn)) _exit(0) ;
+  fd_close(conn) ;
+  stralloc_free(&args) ;
+  logstamp_init() ;
+  net_setup() ;
+  session(t) ;
+  _exit(0) ;
+}
+
+/* The server: a connection at a time from the socket, a child for each;
+   gone after SERVER_IDLE seconds without one (it wakes for nothing
+   else), or when the certificate or the key changed, so that the next
+   mm-tls reads the new ones. */
+static void serve (struct tls *t, int l) gccattr_noreturn ;
+static void serve (struct tls *t, int l)
+{
+  int nul = open("/dev/null", O_RDWR) ;
+  if (nul < 0 || dup2(nul, NET) < 0 || dup2(nul, PLAIN) < 0 || dup2(nul, 2) < 0) _exit(EX_TEMPFAIL) ;
+  if (nul > 2) fd_close(nul) ;
+  /* nothing of the first caller's stays open (a pipe whose end of file
+     someone waits for), nor its directory */
+  if (l != 3) { if (dup2(l, 3) < 0) _exit(EX_TEMPFAIL) ; fd_close(l) ; l = 3 ; }
+  close_range(4, ~0U, 0) ;
+  if (chdir("/") < 0) _exit(EX_TEMPFAIL) ;
+  setsid() ;
+  signal(SIGCHLD, SIG_IGN) ;   /* the kernel reaps the children */
+  for (;;)
+  {
+    iopause_fd x = { .fd = l, .events = IOPAUSE_READ, .revents = 0 } ;
+    tain deadline ;
+    int conn, r ;
+    tain_now_g() ;
+    tain_addsec_g(&deadline, SERVER_IDLE) ;
+    r = iopause_g(&x, 1, &deadline) ;
+    if (!r) _exit(0) ;
+    if (r < 0) { if (errno == EINTR) continue ; _exit(EX_TEMPFAIL) ; }
+    conn = accept4(l, 0, 0, SOCK_CLOEXEC) ;
+    if (conn < 0) continue ;
+    if (!tlsserver_peer_ok(conn)) { fd_close(conn) ; continue ; }
+    /* the caller, seeing no 'k', runs mm-tls itself */
+    if (!same_file(SERVER_CERT, &certst) || !same_file(SERVER_KEY, &keyst)) _exit(0) ;
+    r = fork() ;
+    if (!r) { fd_close(l) ; connection(t, conn) ; }
+    fd_close(conn) ;
+  }
+}
+
+/* The next connections of this home go to a server forked from here,
+   which has paid for OpenSSL's start, the key and the configuration
+   already; one server at a time (the socket's name is taken). */
+static void serve_later (struct tls *t)
+{
+  int l ;
+  pid_t pid ;
+  if (minproto_set) return ;   /* the server's protocols are the default ones */
+  l = tlsserver_listen() ;
+  if (l < 0) return ;
+  pid = fork() ;
+  if (!pid) serve(t, l) ;
+  fd_close(l) ;
+}
+
+static void server (void)
+{
+  struct tls_config *cf = tls_config_new() ;
+  struct tls *t = tls_server() ;
+  size_t certlen, keylen ;
+  uint8_t *cert = control_load(SERVER_CERT, &certlen, 0, &certst) ;
+  uint8_t *key = control_load(SERVER_KEY, &keylen, 1, &keyst) ;
+  /* the key is in memory: the tls group goes before the network */
+  if (setresgid(getgid(), getgid(), getgid()) < 0) strerr_diefu1sys(EX_TEMPFAIL, "drop the tls group") ;
+  /* and the user it runs as may not read it from our memory either */
+  prctl(PR_SET_DUMPABLE, 0) ;
+  if (!cf || !t) fail("cannot set up TLS: out of memory", "") ;
+  set_protocols(cf) ;
+  if (tls_config_set_keypair_mem(cf, cert, certlen, key, keylen) < 0) fail("cannot use the certificate and key: ", tls_config_error(cf)) ;
+  memset(key, 0, keylen) ;
+  free(key) ;
+  free(cert) ;
+  if (tls_configure(t, cf) < 0) failtls("cannot set up TLS: ", t) ;
+  serve_later(t) ;
+  session(t) ;
+}
+
 /* ------------------------------------------------------------ main */
+
+static void net_setup (void)
+{
+  /* TLS writes records, often several small ones in a row (the
+     handshake's last flight, session tickets, a reply): Nagle would
+     hold each after the first until an ACK that the peer delays */
+  int one = 1 ;
+  if (ndelay_on(NET) < 0) strerr_diefu1sys(EX_TEMPFAIL, "set the network descriptor non-blocking") ;
+  setsockopt(NET, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) ;
+}
 
 int main (int argc, char const *const *argv)
 {
@@ -526,7 +664,7 @@ int main (int argc, char const *const *argv)
       case 'k' : keyfile = l.arg ; break ;
       case 'm' :
         if (strcmp(l.arg, "1.2") && strcmp(l.arg, "1.3")) strerr_dief2x(EX_USAGE, "the minimum protocol is 1.2 or 1.3: ", l.arg) ;
-        minproto = l.arg ; break ;
+        minproto = l.arg ; minproto_set = 1 ; break ;
       case 't' : if (!uint0_scan(l.arg, &thandshake) || !thandshake) strerr_dieusage(EX_USAGE, USAGE) ; break ;
       case 'T' : if (!uint0_scan(l.arg, &tio) || !tio) strerr_dieusage(EX_USAGE, USAGE) ; break ;
       default : strerr_dieusage(EX_USAGE, USAGE) ;
@@ -535,15 +673,10 @@ int main (int argc, char const *const *argv)
   if (!mode || l.ind != argc || (!certfile != !keyfile)) strerr_dieusage(EX_USAGE, USAGE) ;
   signal(SIGPIPE, SIG_IGN) ;
   tain_now_set_stopwatch_g() ;
-  if (ndelay_on(NET) < 0) strerr_diefu1sys(EX_TEMPFAIL, "set the network descriptor non-blocking") ;
-  {
-    /* TLS writes records, often several small ones in a row (the
-       handshake's last flight, session tickets, a reply): Nagle would
-       hold each after the first until an ACK that the peer delays */
-    int one = 1 ;
-    setsockopt(NET, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) ;
-  }
-  if (mode == 's') server() ;
+  net_setup() ;
+  /* OpenSSL's cleanup at exit frees its every table: more work than
+     the handshake, for memory that the exit frees anyway */
+  if (mode == 's') { server() ; _exit(0) ; }
   else
   {
     /* the files a client names are read with the caller's rights alone */

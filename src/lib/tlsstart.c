@@ -13,6 +13,7 @@
 #include <skalibs/stralloc.h>
 #include <skalibs/tai.h>
 #include "home.h"
+#include "tlsserver.h"
 #include "tlsstart.h"
 
 int tlsstart_arg (tlsstart *t, char const *s)
@@ -43,6 +44,24 @@ static int spawn (tlsstart *t, int net, int child)
   stralloc_free(&path) ;
   if (e) { errno = e ; return 0 ; }
   return 1 ;
+}
+
+/* Server mode goes to a running mm-tls server when there is one: the
+   start of a process linked with OpenSSL costs more than the handshake
+   (INTERNALS 9). 1 it took the connection, 0 run mm-tls, -1 no answer. */
+static int server (tlsstart *t, int net, int child, tain const *deadline)
+{
+  char args[TLSSERVER_ARGS_MAX] ;
+  size_t len = 0 ;
+  if (t->argc < 2 || strcmp(t->argv[1], "-s")) return 0 ;
+  for (unsigned int i = 2 ; i < t->argc ; i++)
+  {
+    size_t n = strlen(t->argv[i]) + 1 ;
+    if (len + n > sizeof args) return 0 ;
+    memcpy(args + len, t->argv[i], n) ;
+    len += n ;
+  }
+  return tlsserver_handoff(net, child, args, len, deadline) ;
 }
 
 /* Read exactly the report line: what follows it is plaintext for the
@@ -109,10 +128,13 @@ int tlsstart_run (tlsstart *t, int net, tain const *deadline)
     setreport(t, "cannot make a socket pair", 25) ;
     return -1 ;
   }
-  r = spawn(t, net, sp[1]) ;
+  t->pid = 0 ;
+  r = server(t, net, sp[1], deadline) ;
+  if (!r) r = spawn(t, net, sp[1]) ;
   close(net) ;
   close(sp[1]) ;
   t->plain = sp[0] ;
+  if (r < 0) { setreport(t, "no answer from the mm-tls server in time", 40) ; tlsstart_end(t) ; return -1 ; }
   if (!r) { setreport(t, "cannot run bin/mm-tls", 21) ; tlsstart_end(t) ; return -1 ; }
   r = getreport(t, deadline) ;
   if (r <= 0)
@@ -120,7 +142,7 @@ int tlsstart_run (tlsstart *t, int net, tain const *deadline)
     int e = errno ;
     if (r < 0 && e == ETIMEDOUT) setreport(t, "no TLS report from mm-tls in time", 33) ;
     else setreport(t, "mm-tls ended without a report", 29) ;
-    kill(t->pid, SIGTERM) ;
+    if (t->pid > 0) kill(t->pid, SIGTERM) ;
     tlsstart_end(t) ;
     errno = e ;
     return -1 ;
