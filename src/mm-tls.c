@@ -581,7 +581,11 @@ static void serve (struct tls *t, int l)
     if (conn < 0) continue ;
     if (!tlsserver_peer_ok(conn)) { fd_close(conn) ; continue ; }
     /* the caller, seeing no 'k', runs mm-tls itself */
-    if (!same_file(SERVER_CERT, &certst) || !same_file(SERVER_KEY, &keyst)) _exit(0) ;
+    if (!same_file(SERVER_CERT, &certst) || !same_file(SERVER_KEY, &keyst))
+    {
+      fd_close(l) ;   /* the name is free before the caller runs mm-tls */
+      _exit(0) ;
+    }
     r = fork() ;
     if (!r) { fd_close(l) ; connection(t, conn) ; }
     fd_close(conn) ;
