@@ -31,6 +31,7 @@
 #include <skalibs/tai.h>
 #include <skalibs/types.h>
 #include "control.h"
+#include "flushwake.h"
 #include "home.h"
 #include "privs.h"
 #include "usage.h"
@@ -45,7 +46,7 @@
 
 #define WAIT_DEFAULT 3600        /* seconds --wait waits at most */
 #define WAIT_POLL_MS 200         /* how often --wait reads the progress file */
-#define WAIT_WATCH_MS 5000       /* the same with an inotify watch, in case one is missed */
+#define WAIT_WATCH_MS 5000       /* the same with a wake-up, in case one is missed */
 #define DETECT_TIMEOUT 30        /* seconds an onlinequery command may take */
 #define FLUSH_SUFFIX ".flush"     /* progress files of old versions, in queue/online */
 #define EX_FAILED EX_DATAERR     /* --wait: a message failed for good */
@@ -325,9 +326,11 @@ static int changed (struct stat const *st, struct stat const *old)
   return st->st_ino != old->st_ino || st->st_mtim.tv_sec != old->st_mtim.tv_sec || st->st_mtim.tv_nsec != old->st_mtim.tv_nsec ;
 }
 
-/* mm-send replaces a progress file by a rename into queue/flush: an
-   inotify watch on the directory wakes --wait at once. -1 when there is
-   none (the progress file is then read every WAIT_POLL_MS). */
+/* The fallback when mm-send keeps no wake-up fifo (an older mm-send
+   still running): an inotify watch on queue/flush, which mm-send's
+   renames wake. Only then: closing a watch costs milliseconds at
+   exit (flushwake.c). -1 when there is none either (the progress file
+   is then read every WAIT_POLL_MS). */
 static int flush_watch (void)
 {
   stralloc dir = STRALLOC_ZERO ;
@@ -339,15 +342,17 @@ static int flush_watch (void)
   return fd ;
 }
 
-/* Until the directory changes (or, as a safety net, WAIT_POLL_MS with no
-   watch and WAIT_WATCH_MS with one). */
-static void flush_pause (int watch)
+/* Until the wake-up fifo hangs up (mm-send wrote a progress file since
+   it was opened), or the inotify watch says the directory changed, or,
+   as a safety net, WAIT_WATCH_MS with either and WAIT_POLL_MS with
+   none. */
+static void flush_pause (int wake, int watch)
 {
   tain t ;
-  iopause_fd x = { .fd = watch, .events = IOPAUSE_READ, .revents = 0 } ;
-  tain_from_millisecs(&t, watch >= 0 ? WAIT_WATCH_MS : WAIT_POLL_MS) ;
+  iopause_fd x = { .fd = wake >= 0 ? wake : watch, .events = IOPAUSE_READ, .revents = 0 } ;
+  tain_from_millisecs(&t, x.fd >= 0 ? WAIT_WATCH_MS : WAIT_POLL_MS) ;
   tain_add_g(&t, &t) ;
-  if (iopause_g(&x, watch >= 0, &t) > 0)
+  if (iopause_g(&x, x.fd >= 0, &t) > 0 && wake < 0)
   {
     char buf[4096] ;
     while (read(watch, buf, sizeof buf) > 0) ;
@@ -355,7 +360,9 @@ static void flush_pause (int watch)
 }
 
 /* Until mm-send says the flush of route r is done, in a progress file
-   written since we started. */
+   written since we started. The fifo is opened anew before each read
+   of the file: a progress file renamed after the open hangs it up, one
+   renamed before is the one read. */
 static int wait_flush (route const *r, struct stat const *old, int hadold, unsigned long timeout, int ranhere)
 {
   stralloc path = STRALLOC_ZERO ;
@@ -363,13 +370,16 @@ static int wait_flush (route const *r, struct stat const *old, int hadold, unsig
   progress p = { 0, 0, 0, 0, 0 } ;
   tain deadline ;
   struct stat st ;
-  int watch = flush_watch() ;
+  int wake = -1, watch = -1, watched = 0 ;
   flush_path(&path, r->name.s) ;
   tain_now_g() ;
   tain_addsec_g(&deadline, timeout) ;
   for (;;)
   {
-    int fresh = progress_read(path.s, &p, &st) && (!hadold || changed(&st, old) || ranhere) ;
+    int fresh ;
+    wake = flushwake_open() ;
+    if (wake < 0 && !watched) { watch = flush_watch() ; watched = 1 ; }
+    fresh = progress_read(path.s, &p, &st) && (!hadold || changed(&st, old) || ranhere) ;
     if (fresh)
     {
       if (p.done) break ;
@@ -388,8 +398,10 @@ static int wait_flush (route const *r, struct stat const *old, int hadold, unsig
       if (tty && fresh) buffer_putsflush(buffer_1, "\n") ;
       strerr_dief2x(EX_TEMPFAIL, "timed out waiting for the flush of route ", r->name.s) ;
     }
-    flush_pause(watch) ;
+    flush_pause(wake, watch) ;
+    if (wake >= 0) fd_close(wake) ;
   }
+  if (wake >= 0) fd_close(wake) ;
   if (watch >= 0) fd_close(watch) ;
   stralloc_free(&path) ;
   show(&p, tty, 1) ;

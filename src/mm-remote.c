@@ -202,7 +202,9 @@ static void job_setall (job *j, char result, char const *text)
   for (size_t i = 0 ; i < JOB_NRCPTS(j) ; i++) rcpt_set(j, i, result, text) ;
 }
 
-/* Write the job's results to mm-send, log a line, free it. */
+/* Log a line, write the job's results to mm-send, free it. The line
+   goes first: its time stamp is the moment the reply was read, before
+   mm-send can act on it (bench/flush times the end of a flush from it). */
 static void job_report (job *j)
 {
   unsigned int k = 0, z = 0, d = 0 ;
@@ -210,18 +212,10 @@ static void job_report (job *j)
   for (size_t i = 0 ; i < JOB_NRCPTS(j) ; i++)
   {
     jrcpt *r = JOB_RCPT(j, i) ;
-    char res[1] ;
     if (!r->result) { r->result = 'Z' ; r->text = j->texts.len ; if (!stralloc_catb(&j->texts, "4.3.0 no result\0", 16)) nomem() ; }
-    res[0] = r->result ;
     if (r->result == 'K') k++ ; else if (r->result == 'Z') z++ ; else d++ ;
     last = j->texts.s + r->text ;
-    if (buffer_put(&results, JOB_ID(j), strlen(JOB_ID(j)) + 1) < 0
-     || buffer_put(&results, j->sa.s + r->addr, strlen(j->sa.s + r->addr) + 1) < 0
-     || buffer_put(&results, res, 1) < 0
-     || buffer_put(&results, j->texts.s + r->text, strlen(j->texts.s + r->text) + 1) < 0)
-      strerr_diefu1sys(EX_TEMPFAIL, "write results") ;
   }
-  if (!buffer_flush(&results)) strerr_diefu1sys(EX_TEMPFAIL, "write results") ;
   {
     char fk[UINT_FMT], fn[UINT_FMT] ;
     fk[uint_fmt(fk, k)] = 0 ;
@@ -236,6 +230,17 @@ static void job_report (job *j)
       logline("msg ", JOB_ID(j), sa.s, "") ;
     }
   }
+  for (size_t i = 0 ; i < JOB_NRCPTS(j) ; i++)
+  {
+    jrcpt *r = JOB_RCPT(j, i) ;
+    char res[1] = { r->result } ;
+    if (buffer_put(&results, JOB_ID(j), strlen(JOB_ID(j)) + 1) < 0
+     || buffer_put(&results, j->sa.s + r->addr, strlen(j->sa.s + r->addr) + 1) < 0
+     || buffer_put(&results, res, 1) < 0
+     || buffer_put(&results, j->texts.s + r->text, strlen(j->texts.s + r->text) + 1) < 0)
+      strerr_diefu1sys(EX_TEMPFAIL, "write results") ;
+  }
+  if (!buffer_flush(&results)) strerr_diefu1sys(EX_TEMPFAIL, "write results") ;
   job_free(j) ;
 }
 

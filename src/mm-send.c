@@ -34,6 +34,7 @@
 #include "address.h"
 #include "alias.h"
 #include "control.h"
+#include "flushwake.h"
 #include "home.h"
 #include "privs.h"
 #include "logstamp.h"
@@ -125,6 +126,8 @@ struct flush_s
 {
   int active ;
   unsigned int total, sent, deferred, failed ;
+  char last[128] ;      /* the text last written for this flush */
+  size_t lastlen ;
 } ;
 
 static genalloc msgs = GENALLOC_ZERO ;   /* msg */
@@ -894,32 +897,47 @@ static int choose_route (job *j, target const *t)
   return -1 ;
 }
 
+/* The progress of route k's flush, for mm-online --wait (INTERNALS 8.2).
+   "done 1" is written as soon as the route's last mm-remote closed its
+   results (before its QUIT) and every result is recorded: the d records
+   are fsynced as they come, and the finished messages are unlinked
+   first, so that the queue --wait leaves behind holds nothing it
+   reported sent. Each new text is followed by a poke of the wake-up
+   fifo; a text that did not change is not written again. */
 static void flush_write (unsigned int k)
 {
-  flush const *f = flushes + k ;
+  flush *f = flushes + k ;
   stralloc path = STRALLOC_ZERO, tmp = STRALLOC_ZERO, text = STRALLOC_ZERO ;
   int done = 1 ;
   for (unsigned int c = 0 ; c < CONN_MAX ; c++) if (conns[c].used && conns[c].route == k) done = 0 ;
   for (size_t i = 0 ; done && i < genalloc_len(msg, &msgs) ; i++)
     if (genalloc_s(msg, &msgs)[i].due <= now || genalloc_s(msg, &msgs)[i].job) done = 0 ;
+  if (done)
+  {
+    flush_unlinks() ;
+    /* logged first: its stamp is not later than the report */
+    logl("flush ", route_at(k)->name.s, " done: ", u64(f->sent), " sent, ", u64(f->deferred), " deferred, ", u64(f->failed), " failed") ;
+  }
   if (stralloc_cats(&path, FLUSH_DIR "/") && stralloc_cats(&path, route_at(k)->name.s) && stralloc_0(&path)
    && stralloc_copy(&tmp, &path) && (tmp.len--, stralloc_cats(&tmp, ".tmp")) && stralloc_0(&tmp)
    && stralloc_cats(&text, "total ") && stralloc_cats(&text, u64(f->total))
    && stralloc_cats(&text, " sent ") && stralloc_cats(&text, u64(f->sent))
    && stralloc_cats(&text, " deferred ") && stralloc_cats(&text, u64(f->deferred))
    && stralloc_cats(&text, " failed ") && stralloc_cats(&text, u64(f->failed))
-   && stralloc_cats(&text, done ? " done 1\n" : " done 0\n"))
+   && stralloc_cats(&text, done ? " done 1\n" : " done 0\n")
+   && (text.len != f->lastlen || memcmp(text.s, f->last, text.len)))
   {
     /* progress only: no fsync, a crash just loses the display; a new
        file, never through a link (statefile.h) */
-    if (statefile_write(FLUSH_DIR, path.s, tmp.s, text.s, text.len, 0644, 0)) { }
+    if (statefile_write(FLUSH_DIR, path.s, tmp.s, text.s, text.len, 0644, 0))
+    {
+      flushwake_poke() ;
+      f->lastlen = text.len <= sizeof f->last ? text.len : 0 ;
+      memcpy(f->last, text.s, f->lastlen) ;
+    }
     else if (errno != ENOENT) logl("warning: unable to write ", path.s, ": ", strerror(errno)) ;
   }
-  if (done)
-  {
-    flushes[k].active = 0 ;
-    logl("flush ", route_at(k)->name.s, " done: ", u64(f->sent), " sent, ", u64(f->deferred), " deferred, ", u64(f->failed), " failed") ;
-  }
+  if (done) f->active = 0 ;
   stralloc_free(&path) ; stralloc_free(&tmp) ; stralloc_free(&text) ;
 }
 
@@ -1108,16 +1126,11 @@ static void conn_end (unsigned int ci)
   if (flushes[k].active) flush_write(k) ;
 }
 
-static void remote_read (unsigned int ci)
+/* The complete records in c->in, each three NUL-terminated fields. */
+static void remote_records (unsigned int ci)
 {
   conn *c = conns + ci ;
-  char buf[4096] ;
-  ssize_t r = read(c->resfd, buf, sizeof buf) ;
   size_t start = 0, zeros = 0, f1 = 0, f2 = 0 ;
-  if (r < 0) { if (errno == EINTR || errno == EAGAIN) return ; r = 0 ; }
-  if (!r) { conn_end(ci) ; return ; }
-  if (!stralloc_catb(&c->in, buf, r)) dienomem() ;
-  /* records are three NUL-terminated fields */
   for (size_t i = 0 ; i < c->in.len ; i++)
   {
     if (c->in.s[i]) continue ;
@@ -1133,7 +1146,26 @@ static void remote_read (unsigned int ci)
   }
   memmove(c->in.s, c->in.s + start, c->in.len - start) ;
   c->in.len -= start ;
-  if (flushes[c->route].active) flush_write(c->route) ;
+}
+
+/* What mm-remote wrote, up to EAGAIN: its end of file, which follows
+   its last result at once (it closes fd 1 before its QUIT), is then
+   taken in the same turn, and the flush report goes out once. */
+static void remote_read (unsigned int ci)
+{
+  conn *c = conns + ci ;
+  char buf[4096] ;
+  int eof = 0 ;
+  for (;;)
+  {
+    ssize_t r = read(c->resfd, buf, sizeof buf) ;
+    if (r < 0 && (errno == EINTR || errno == EAGAIN)) break ;
+    if (r <= 0) { eof = 1 ; break ; }
+    if (!stralloc_catb(&c->in, buf, r)) dienomem() ;
+  }
+  remote_records(ci) ;
+  if (eof) conn_end(ci) ;
+  else if (flushes[c->route].active) flush_write(c->route) ;
 }
 
 /* After a pass has handed out what was due, each mm-remote gets EOF on
@@ -1484,6 +1516,8 @@ int main (int argc, char const *const *argv)
   buffer_init(&lsout, &buffer_write, LSPAWN_OUT, lsoutbuf, sizeof lsoutbuf) ;
 
   logl(oneshot ? "status: queue run starting" : "status: started") ;
+  /* mm-online --wait sleeps on it while it exists; gone when we are */
+  if (!flushwake_make()) logl("warning: unable to make the fifo ", FLUSHWAKE_PATH, ": ", strerror(errno)) ;
   clean_tmp() ;
   scan_todo() ;
   scan_mess(0) ;
@@ -1586,6 +1620,7 @@ int main (int argc, char const *const *argv)
     int wstat ;
     waitpid_nointr(lspawn_pid, &wstat, 0) ;
   }
+  unlink(FLUSHWAKE_PATH) ;
   logl(oneshot ? "status: queue run done" : "status: exiting") ;
   return 0 ;
 }
