@@ -161,6 +161,7 @@ static uint64_t mess_rescan_next = 0 ;    /* and periodically */
 static uint64_t now = 0 ;
 static genalloc unlinks = GENALLOC_ZERO ;  /* uint64_t ids to remove, fsync batched */
 static int unlinks_sync = 0 ;  /* one of them sent a report: its removal must be durable */
+static int unlinks_unsynced = 0 ;  /* removals since the last fsync of queue/mess */
 static buffer lsout ;
 static char lsoutbuf[8192] ;
 static stralloc lsin = STRALLOC_ZERO ;
@@ -386,30 +387,35 @@ static void messpath (char *path, uint64_t id)
   path[11 + uint64_fmt(path + 11, id)] = 0 ;
 }
 
+/* queue/mess fsynced: the removals so far survive a power loss. */
+static void unlinks_durable (void)
+{
+  int dfd = open("queue/mess", O_RDONLY | O_DIRECTORY | O_CLOEXEC) ;
+  if (dfd < 0 || fsync(dfd) < 0) logl("warning: unable to fsync queue/mess: ", strerror(errno)) ;
+  if (dfd >= 0) close(dfd) ;
+  unlinks_sync = unlinks_unsynced = 0 ;
+}
+
 /* Finished messages leave the queue together: one directory fsync for
    all the unlinks of a loop turn, and none when no report was sent for
-   them. Every "d" record is on disk before a message is finished, so a
-   message whose removal a crash undoes comes back with nothing left to
-   do and is removed again; one that bounced would bounce twice. */
+   them (nor, until a flush reports done, for a delivered message: see
+   flush_write). Every "d" record is on disk before a message is
+   finished, so a message whose removal a crash undoes comes back with
+   nothing left to do and is removed again; one that bounced would
+   bounce twice. */
 static void flush_unlinks (void)
 {
   size_t n = genalloc_len(uint64_t, &unlinks) ;
   uint64_t *ids = genalloc_s(uint64_t, &unlinks) ;
   char path[48] ;
-  int dfd ;
   if (!n) return ;
   for (size_t i = 0 ; i < n ; i++)
   {
     messpath(path, ids[i]) ;
     if (unlink(path) < 0 && errno != ENOENT) logl("warning: unable to unlink ", path, ": ", strerror(errno)) ;
   }
-  if (unlinks_sync)
-  {
-    dfd = open("queue/mess", O_RDONLY | O_DIRECTORY | O_CLOEXEC) ;
-    if (dfd < 0 || fsync(dfd) < 0) logl("warning: unable to fsync queue/mess: ", strerror(errno)) ;
-    if (dfd >= 0) close(dfd) ;
-    unlinks_sync = 0 ;
-  }
+  unlinks_unsynced = 1 ;
+  if (unlinks_sync) unlinks_durable() ;
   for (size_t i = 0 ; i < n ; i++) logl("end msg ", u64(ids[i])) ;
   genalloc_setlen(uint64_t, &unlinks, 0) ;
 }
@@ -914,7 +920,9 @@ static void flush_write (unsigned int k)
     if (genalloc_s(msg, &msgs)[i].due <= now || genalloc_s(msg, &msgs)[i].job) done = 0 ;
   if (done)
   {
+    /* a message reported sent is gone for good, power loss included */
     flush_unlinks() ;
+    if (unlinks_unsynced) unlinks_durable() ;
     /* logged first: its stamp is not later than the report */
     logl("flush ", route_at(k)->name.s, " done: ", u64(f->sent), " sent, ", u64(f->deferred), " deferred, ", u64(f->failed), " failed") ;
   }
@@ -1131,6 +1139,7 @@ static void remote_records (unsigned int ci)
 {
   conn *c = conns + ci ;
   size_t start = 0, zeros = 0, f1 = 0, f2 = 0 ;
+  if (!c->in.len) return ;
   for (size_t i = 0 ; i < c->in.len ; i++)
   {
     if (c->in.s[i]) continue ;

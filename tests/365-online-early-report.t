@@ -71,6 +71,7 @@ printf 'Subject: stalled\n\nx\n' | sendmail -f "alice@$me" carol@c.example
 ok 'wait_until log_has "waiting for a connection: carol@c.example"' "a message for a server that never answers its data waits"
 "$MM_HOME/bin/mm-online" --wait --timeout 60 slow >"$T/wait3.out" 2>&1 &
 wpid=$!
+wait_until grep -q "stalling after the end of data" "$T/stall.log" || diag "the data never reached the server"
 has_wake() { fds "$1" | grep -q 'queue/flush/\.wake$'; }
 ok 'wait_until has_wake $wpid' "--wait has the fifo open while the flush goes on"
 is "$(fds "$wpid" | grep -c 'anon_inode:inotify')" 0 "and no inotify watch"
