@@ -135,7 +135,7 @@ root: $owner
 MAILER-DAEMON: postmaster"
 
   umask 077
-  for d in queue queue/tmp queue/mess queue/todo queue/lock queue/online queue/flush; do
+  for d in queue queue/tmp queue/mess queue/todo queue/lock queue/door queue/online queue/flush; do
     mkdir -p "$dir/$d"
   done
   [ -p "$dir/queue/lock/trigger" ] || mkfifo -m 0600 "$dir/queue/lock/trigger"
@@ -478,6 +478,8 @@ for d in tmp mess todo; do
   dir "$home/queue/$d" "$u_queue" "$g_mm" 02770
 done
 dir "$home/queue/lock" root root 00755
+# the queue's door (mm-queue -l): its socket, made by the queue owner alone
+dir "$home/queue/door" "$u_queue" root 00755
 [ -e "$home/queue/lock/send" ] || run touch "$home/queue/lock/send"
 run chown "$u_queue:$g_mm" "$home/queue/lock/send"
 run chmod 0660 "$home/queue/lock/send"

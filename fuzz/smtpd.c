@@ -124,6 +124,11 @@ int qspawn_finish_early (qspawn *q, char const *flags, char const *sender, char 
   char id[32] ;
   return qspawn_finish_host(q, flags, 0, sender, rcpts, n, id) ;
 }
+int qspawn_finish_host_early (qspawn *q, char const *flags, char const *host, char const *sender, char const *const *rcpts, unsigned int n, char *id)
+{
+  return qspawn_finish_host(q, flags, host, sender, rcpts, n, id) ;
+}
+void qspawn_reap (qspawn *q) { (void)q ; }
 void qspawn_abort (qspawn *q) { (void)q ; }
 char const *qspawn_strerror (int code) { return code == EX_DATAERR ? "refused" : "temporary failure" ; }
 

@@ -23,13 +23,14 @@
 #include "etcpasswd.h"
 #include "home.h"
 #include "privs.h"
+#include "qdoor.h"
 #include "usage.h"
 #include "queuefile.h"
 #include "straycr.h"
 #include "trigger.h"
 #include "users_conf.h"
 
-#define USAGE "mm-queue [ -d fd ] < message 1< envelope"
+#define USAGE "mm-queue [ -d fd ] < message 1< envelope | mm-queue -l"
 #define dieusage() strerr_dieusage(EX_USAGE, USAGE)
 
 #define ENVELOPE_MAX (4 << 20)   /* 4 MB: about 16000 recipients of RFC 5321's 256 bytes */
@@ -132,9 +133,11 @@ static void dieperm (char const *why)
   strerr_dief2x(EX_NOPERM, why, " (#5.7.1)") ;
 }
 
-int main (int argc, char const *const *argv)
+/* A message from descriptors 0 (the message) and 1 (the envelope) into
+   the queue, for the caller uid; the id on idfd after the commit. Exits
+   with the code it returns on any failure. */
+static int queue_message (uid_t uid, int idfd)
 {
-  int idfd = -1 ;
   int fd ;
   struct stat st ;
   uint64_t messlen = 0 ;
@@ -146,23 +149,6 @@ int main (int argc, char const *const *argv)
   buffer w ;
   time_t now = time(0) ;
   struct timespec stamp ;
-  uid_t uid = getuid() ;
-  PROG = "mm-queue" ;
-  usage_help(argc, argv, USAGE) ;
-  privs_init() ;
-  {
-    subgetopt l = SUBGETOPT_ZERO ;
-    for (;;)
-    {
-      int opt = subgetopt_r(argc, argv, "d:", &l) ;
-      if (opt == -1) break ;
-      switch (opt)
-      {
-        case 'd' : if (!int0_scan(l.arg, &idfd)) dieusage() ; break ;
-        default : dieusage() ;
-      }
-    }
-  }
 
   /* with the pid, a name no other message ever had (mm-local's Maildir names) */
   clock_gettime(CLOCK_REALTIME, &stamp) ;
@@ -349,4 +335,46 @@ int main (int argc, char const *const *argv)
   unlink(tmpname) ;
   trigger_pull(TRIGGER_NEW) ;
   return 0 ;
+}
+
+/* a child of the door: the caller's descriptors are in place */
+static void door_child (uid_t uid)
+{
+  _exit(queue_message(uid, 3)) ;
+}
+
+/* mm-queue -l: the door (INTERNALS 3.4), as the queue owner, from
+   mm-start; it ends with mm-send (SIGTERM when its parent dies) */
+static int door (void)
+{
+  if (mm_privileged()) strerr_dief1x(EX_USAGE, "the door is started by mm-start, as the queue owner") ;
+  mm_chdir_home() ;
+  if (qdoor_serve(-1, &door_child) < 0)
+    strerr_diefu2sys(EX_TEMPFAIL, "open the door ", QDOOR_SOCKET) ;
+  return 0 ;
+}
+
+int main (int argc, char const *const *argv)
+{
+  int idfd = -1 ;
+  int listen = 0 ;
+  PROG = "mm-queue" ;
+  usage_help(argc, argv, USAGE) ;
+  privs_init() ;
+  {
+    subgetopt l = SUBGETOPT_ZERO ;
+    for (;;)
+    {
+      int opt = subgetopt_r(argc, argv, "d:l", &l) ;
+      if (opt == -1) break ;
+      switch (opt)
+      {
+        case 'd' : if (!int0_scan(l.arg, &idfd)) dieusage() ; break ;
+        case 'l' : listen = 1 ; break ;
+        default : dieusage() ;
+      }
+    }
+  }
+  if (listen) return door() ;
+  return queue_message(getuid(), idfd) ;
 }

@@ -1,12 +1,14 @@
-/* mm-start: wires the pipes between mm-send and mm-lspawn, starts
-   mm-lspawn (root in an install), drops to the send user and becomes
-   mm-send, as qmail-start does. Run by supervise, or by hand in a
-   private instance. */
+/* mm-start: starts the queue's door (mm-queue -l, as the queue owner),
+   wires the pipes between mm-send and mm-lspawn, starts mm-lspawn (root
+   in an install), drops to the send user and becomes mm-send, as
+   qmail-start does. Run by supervise, or by hand in a private instance. */
 
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <signal.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sysexits.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/stralloc.h>
@@ -18,6 +20,28 @@
 #include "users_conf.h"
 
 #define USAGE "mm-start"
+
+/* The door lives as long as mm-send, our pid after the exec: it gets
+   SIGTERM when mm-send dies, and mm-send reaps it. It is forked before
+   the pipes, so that it holds none of them. Without a door every
+   caller starts mm-queue itself: a warning, not an end. */
+static void start_door (void)
+{
+  pid_t parent = getpid() ;
+  pid_t pid = fork() ;
+  if (pid < 0) { strerr_warnwu1sys("fork the queue's door") ; return ; }
+  if (!pid)
+  {
+    char const *qargv[3] = { "mm-queue", "-l", 0 } ;
+    stralloc path = STRALLOC_ZERO ;
+    privs_become_queue() ;
+    /* after the uid change, which clears it */
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent) _exit(EX_TEMPFAIL) ;
+    if (!mm_path(&path, "bin/mm-queue")) strerr_diefu1sys(EX_TEMPFAIL, "allocate") ;
+    execv(path.s, (char *const *)qargv) ;
+    strerr_diefu2sys(EX_TEMPFAIL, "exec ", path.s) ;
+  }
+}
 
 int main (int argc, char const *const *argv)
 {
@@ -36,6 +60,7 @@ int main (int argc, char const *const *argv)
     pw = getpwnam(users_conf_name(USERS_SEND)) ;
     if (!pw) strerr_dief2x(EX_CONFIG, "no such user: ", users_conf_name(USERS_SEND)) ;
   }
+  start_door() ;
   if (pipe(req) < 0 || pipe(res) < 0) strerr_diefu1sys(EX_TEMPFAIL, "create pipes") ;
   pid = fork() ;
   if (pid < 0) strerr_diefu1sys(EX_TEMPFAIL, "fork") ;

@@ -26,5 +26,7 @@ extern void privs_drop_caller (void) ;
    mm-remote and gives nothing else. No-op when not root or in a
    private instance. Dies 78 when a user is missing, 75 on failure. */
 extern void privs_become_send (void) ;
+/* The same for the queue owner, with no supplementary groups (privs_send.c). */
+extern void privs_become_queue (void) ;
 
 #endif

@@ -1,5 +1,5 @@
-/* Root becoming the send user (mm-send): the one privilege change that
-   looks users up by name, kept apart from privs.c so that programs
+/* Root becoming the send user (mm-send) or the queue owner (the queue's
+   door): the privilege changes that look users up by name, kept apart from privs.c so that programs
    which never switch users link no name service. */
 
 #include <errno.h>
@@ -43,4 +43,17 @@ void privs_become_send (void)
   if (setresgid(sg, sg, sg) < 0) strerr_diefu1sys(EX_TEMPFAIL, "set gid for the send user") ;
   if (setresuid(su, su, su) < 0) strerr_diefu1sys(EX_TEMPFAIL, "set uid for the send user") ;
   if (!getuid() || !geteuid()) strerr_dief1x(EX_TEMPFAIL, "still root after switching to the send user") ;
+}
+
+void privs_become_queue (void)
+{
+  uid_t qu ;
+  gid_t qg ;
+  if (geteuid() || mm_is_instance()) return ;
+  role_ids(USERS_QUEUE, &qu, &qg) ;
+  if (!qu) strerr_dief2x(EX_CONFIG, "the queue owner must not be root: ", users_conf_name(USERS_QUEUE)) ;
+  if (setgroups(0, 0) < 0) strerr_diefu1sys(EX_TEMPFAIL, "drop groups for the queue owner") ;
+  if (setresgid(qg, qg, qg) < 0) strerr_diefu1sys(EX_TEMPFAIL, "set gid for the queue owner") ;
+  if (setresuid(qu, qu, qu) < 0) strerr_diefu1sys(EX_TEMPFAIL, "set uid for the queue owner") ;
+  if (!getuid() || !geteuid()) strerr_dief1x(EX_TEMPFAIL, "still root after switching to the queue owner") ;
 }

@@ -13,6 +13,7 @@
 #include <skalibs/djbunix.h>
 #include <skalibs/stralloc.h>
 #include "home.h"
+#include "qdoor.h"
 #include "qspawn.h"
 
 int qspawn_start (qspawn *q)
@@ -29,6 +30,14 @@ int qspawn_start (qspawn *q)
   if (pipecoe(pm) < 0) goto err0 ;
   if (pipecoe(pe) < 0) goto err1 ;
   if (pipecoe(pi) < 0) goto err2 ;
+  q->pid = 0 ;
+  q->door = -1 ;
+  {
+    /* the door first: a fork of a running mm-queue, not a new one */
+    int fds[4] = { pm[0], pe[0], pi[1], 2 } ;
+    if (!qdoor_hand(fds, &q->door)) q->door = -1 ;
+  }
+  if (q->door < 0)
   {
     /* posix_spawn, not fork: a fork copies the caller's page tables,
        which costs as much as the exec on a virtual machine */
@@ -59,9 +68,13 @@ int qspawn_start (qspawn *q)
   return 0 ;
 }
 
-static int waitcode (pid_t pid)
+static int waitcode (qspawn *q)
 {
   int wstat ;
+  pid_t pid = q->pid ;
+  if (q->door >= 0) { int c = qdoor_status(q->door) ; q->door = -1 ; return c ; }
+  q->pid = 0 ;
+  if (pid <= 0) return EX_TEMPFAIL ;
   if (waitpid_nointr(pid, &wstat, 0) < 0) return EX_TEMPFAIL ;
   if (WIFEXITED(wstat)) return WEXITSTATUS(wstat) ;
   return EX_TEMPFAIL ;
@@ -79,7 +92,7 @@ static int finish (qspawn *q, char const *flags, char const *host, char const *s
   stralloc env = STRALLOC_ZERO ;
   int ok = buffer_flush(&q->mess) ;
   unsigned int i ;
-  int code ;
+  int code, committed ;
   char buf[32] ;
   size_t r, j = 0 ;
   close(q->messfd) ;
@@ -100,8 +113,11 @@ static int finish (qspawn *q, char const *flags, char const *host, char const *s
     id[j] = 0 ;
   }
   close(q->idfd) ;
-  if (early && ok && j && j < r && buf[j] == '\n') return 0 ;
-  code = waitcode(q->pid) ;
+  committed = ok && j && j < r && buf[j] == '\n' ;
+  if (early && committed) return 0 ;
+  code = waitcode(q) ;
+  /* the id is the commit, whatever happened to mm-queue after it */
+  if (committed) return 0 ;
   if (!ok && !code) code = EX_TEMPFAIL ;  /* cannot happen: mm-queue saw a short envelope */
   return code ;
 }
@@ -121,7 +137,18 @@ void qspawn_abort (qspawn *q)
   /* an envelope that never comes makes mm-queue remove its work file
      and exit 75; a kill would leave the file behind */
   close(q->messfd) ; close(q->envfd) ; close(q->idfd) ;
-  waitcode(q->pid) ;
+  waitcode(q) ;
+}
+
+int qspawn_finish_host_early (qspawn *q, char const *flags, char const *host, char const *sender, char const *const *rcpts, unsigned int n, char *id)
+{
+  return finish(q, flags, host, sender, rcpts, n, id, 1) ;
+}
+
+void qspawn_reap (qspawn *q)
+{
+  if (q->door >= 0) { close(q->door) ; q->door = -1 ; }
+  if (q->pid > 0) waitcode(q) ;
 }
 
 char const *qspawn_strerror (int code)

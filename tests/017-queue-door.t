@@ -1,0 +1,70 @@
+#!/bin/bash
+# The queue's door (mm-queue -l, INTERNALS 3.4) in a private instance:
+# started by mm-start with mm-send, it takes messages over
+# queue/door/socket, a forked child each, and sendmail, mm-smtpd and the
+# other callers use it before they start mm-queue themselves. What a
+# child of the door does is what mm-queue does (the id after the commit,
+# its exit code to the caller, its errors on the caller's stderr, nothing
+# left of a writer that died), and when the door is gone every caller
+# starts mm-queue again. The door's trust rules as the queue owner on a
+# real install: tests/152.
+. "$(dirname "$0")/lib.sh"
+plan 25
+
+inst_new
+S=$MM_HOME/queue/door/socket
+door_pids() { inst_pids mm-queue; }
+client() { "$PYTHON" "$TOOLS/qdoor-client" "$@"; }
+envelope() { printf '%s\0' "$@"; printf '\0'; }
+
+ok '[ -d "$MM_HOME/queue/door" ] && [ ! -e "$S" ]' "install.sh --instance makes queue/door, empty"
+inst_start || bail "the queue runner did not start"
+ok 'wait_until test -S "$S"' "mm-start opens the door: queue/door/socket"
+door=$(door_pids)
+is "$(echo "$door" | grep -c .)" 1 "one mm-queue runs: the door"
+is "$(tr '\0' ' ' < "/proc/$door/cmdline" 2>/dev/null)" "mm-queue -l " "as mm-queue -l"
+is "$(awk '{ print $4 }' "/proc/$door/stat")" "$(runner_pid)" "a child of mm-send (SIGTERM when mm-send dies)"
+
+# sendmail through the door: bin/mm-queue cannot be started
+mv "$MM_HOME/bin/mm-queue" "$MM_HOME/bin/mm-queue.away"
+printf 'Subject: via-door\n\nhello\n' | sendmail alice 2>"$T/err"
+is "$?" 0 "sendmail queues with bin/mm-queue gone: the door took it" || diag "$(cat "$T/err")"
+mv "$MM_HOME/bin/mm-queue.away" "$MM_HOME/bin/mm-queue"
+ok 'wait_until has_mail alice via-door' "and it is delivered"
+like "$(cat $(maildir_grep alice via-door))" "^Received: \(mm-queue [0-9]+ invoked by uid $(id -u)\); " "with the caller's uid from the kernel"
+
+# a caller of the door speaking its protocol
+envelope "Fbob@localhost" "Talice@localhost" > "$T/env.good"
+out=$(printf 'Subject: client-good\n\nx\n' | client "$S" "$T/env.good")
+like "$out" '^id [0-9]+$' "a child reports the queue id after the commit"
+like "$out" '^status 0$' "and the door its exit code 0"
+ok 'wait_until has_mail alice client-good' "the message is delivered"
+envelope "Fbob@localhost" > "$T/env.norcpt"
+out=$(printf 'Subject: client-norcpt\n\nx\n' | client "$S" "$T/env.norcpt" 2>"$T/err")
+like "$out" '^status 65$' "an envelope without recipients: mm-queue's 65, through the door"
+like "$(cat "$T/err")" "mm-queue: fatal: no recipients" "and its error on the caller's stderr"
+out=$(printf 'Subject: client-died\n\nx\n' | client --die-after-message "$S" "$T/env.good")
+is "$?" 3 "a writer that dies before its envelope"
+ok 'wait_until eval "[ -z \"\$(ls -A \"\$MM_HOME/queue/tmp\")\" ]"' "leaves nothing in queue/tmp"
+out=$(printf 'Subject: client-fds\n\nx\n' | client --fds 2 "$S" "$T/env.good")
+is "$?" 2 "two descriptors instead of four: not taken" || diag "$out"
+is "$(echo "$(door_pids)" | grep -c .)" 1 "the door still runs, alone again once its children ended"
+sleep 0.5
+ok '! grep -rqs "client-norcpt\|client-died\|client-fds" "$MM_HOME/queue/mess" "$MM_HOME/home/alice/Maildir"' "none of the refused ones was queued"
+
+# the door dies: callers start mm-queue themselves
+kill -9 "$door"
+ok 'wait_until eval "[ -z \"\$(door_pids)\" ]"' "the door killed"
+printf 'Subject: after-kill\n\nhello\n' | sendmail alice
+is "$?" 0 "sendmail still queues (its socket is left, nobody answers)"
+ok 'wait_until has_mail alice after-kill' "and it is delivered"
+ok 'inst_running' "mm-send lives on without its door"
+
+# the runner stops: the door goes with it
+inst_stop
+inst_start || bail "the queue runner did not start again"
+ok 'wait_until eval "[ -n \"\$(door_pids)\" ]"' "a new runner opens the door again, over the old socket"
+inst_stop
+ok 'wait_until eval "[ -z \"\$(door_pids)\" ] && [ ! -e \"\$S\" ]"' "with the runner stopped no door runs and its socket is gone" || diag "$(door_pids)"
+printf 'Subject: no-runner\n\nhello\n' | sendmail alice
+ok '[ -n "$(grep -rl no-runner "$MM_HOME/queue/mess")" ]' "sendmail starts mm-queue itself: the message waits in the queue"
