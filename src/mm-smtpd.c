@@ -103,6 +103,7 @@ static struct
 {
   qspawn q ;
   int running ;
+  int reap ;             /* q's mm-queue committed and may still run */
   uint64_t wirebytes ;   /* as sent, CRLFs counted: what SIZE limits */
   uint64_t size ;        /* as queued, LF line ends */
   unsigned long hops ;
@@ -261,6 +262,7 @@ static int msg_begin (void)
   msg.hops = 0 ;
   msg.inheader = 1 ;
   msg.err = 0 ;
+  if (msg.reap) { qspawn_reap(&msg.q) ; msg.reap = 0 ; }
   if (!qspawn_start(&msg.q)) return 0 ;
   msg.running = 1 ;
   date822_fmt(date, time(0)) ;
@@ -343,8 +345,10 @@ static void msg_end (void)
     for (k = 0 ; k < nrcpts ; k++) { list[k] = rcpts.s + i ; i += strlen(rcpts.s + i) + 1 ; }
     /* mail from the network always has its h field: its bounces carry
        the header only (report.c), a forged sender gets no copy */
-    code = qspawn_finish_host(&msg.q, "", remotehost && *remotehost ? remotehost : remoteip && *remoteip ? remoteip : local ? 0 : "unknown", sender.s, list, nrcpts, id) ;
+    /* the 250 as soon as mm-queue has committed, not when it exits */
+    code = qspawn_finish_host_early(&msg.q, "", remotehost && *remotehost ? remotehost : remoteip && *remoteip ? remoteip : local ? 0 : "unknown", sender.s, list, nrcpts, id) ;
     msg.running = 0 ;
+    msg.reap = !code ;
     sz[uint64_fmt(sz, msg.size)] = 0 ;
     if (!code)
     {
