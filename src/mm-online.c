@@ -378,7 +378,6 @@ static int wait_flush (route const *r, struct stat const *old, int hadold, unsig
   {
     int fresh ;
     wake = flushwake_open() ;
-    if (wake < 0 && !watched) { watch = flush_watch() ; watched = 1 ; }
     fresh = progress_read(path.s, &p, &st) && (!hadold || changed(&st, old) || ranhere) ;
     if (fresh)
     {
@@ -389,8 +388,18 @@ static int wait_flush (route const *r, struct stat const *old, int hadold, unsig
     {
       /* the pass ran here and left no progress file: nothing to report */
       strerr_warnw1x("mm-send wrote no progress file for this route") ;
+      if (wake >= 0) fd_close(wake) ;
+      if (watch >= 0) fd_close(watch) ;
       stralloc_free(&path) ;
       return 0 ;
+    }
+    if (wake < 0 && !watched)
+    {
+      /* only when there is something to wait for, and read again once
+         it watches: nothing renamed in between is missed */
+      watch = flush_watch() ;
+      watched = 1 ;
+      continue ;
     }
     tain_now_g() ;
     if (!tain_future(&deadline))
