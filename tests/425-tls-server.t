@@ -13,7 +13,7 @@ has_cmd swaks || skip_all "swaks is not installed"
 has_cmd tcpserver || skip_all "tcpserver is not installed"
 has_cmd openssl || skip_all "openssl is not installed"
 [ -x "$BUILD/mm-tls" ] || skip_all "mm-tls is not built (libtls-dev missing)"
-plan 25
+plan 26
 
 # an instance of our own: the install part below takes $T/mm
 MM_HOME=$T/inst
@@ -160,8 +160,24 @@ if is_root && getent passwd nobody >/dev/null && has_cmd setpriv; then
   like "$out" "<~  250 2\.0\.0 ok: queued as" "another user's socket on the name: mm-tls is run, the mail is accepted"
   wait "$fakepid"
   is "$(cat "$F/out" 2>/dev/null)" "fds 0" "and that socket got no descriptor"
+  # and the server takes nothing from another user
+  sw --quit-after EHLO >/dev/null
+  wait_until has_server
+  got=$(setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups "$PY" - "$(id -u)" "$MM_HOME" <<'EOS'
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect("\0mm-tls %s %s" % (sys.argv[1], sys.argv[2]))
+n = os.open("/dev/null", os.O_RDWR)
+try:
+    socket.send_fds(s, [b"-t\0" b"5\0"], [n, n, n])
+    print(s.recv(1) or b"eof")
+except (BrokenPipeError, ConnectionResetError):
+    print(b"eof")
+EOS
+)
+  is "$got" "b'eof'" "the server closes a connection from another user without taking it"
 else
-  skip 2 "another user's socket needs root, nobody and setpriv"
+  skip 3 "another user's socket needs root, nobody and setpriv"
 fi
 for p in $(server); do kill "$p"; done
 
