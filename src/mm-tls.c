@@ -572,6 +572,7 @@ static void serve (struct tls *t, int l)
   /* nothing of the first caller's stays open (a pipe whose end of file
      someone waits for), nor its directory */
   if (l != 3) { if (dup2(l, 3) < 0) _exit(EX_TEMPFAIL) ; fd_close(l) ; l = 3 ; }
+  ndelay_on(l) ;   /* a caller gone between the wake-up and accept: no wait */
   close_range(4, ~0U, 0) ;
   if (chdir("/") < 0) _exit(EX_TEMPFAIL) ;
   setsid() ;
