@@ -28,6 +28,7 @@
 #include "address.h"
 #include "alias.h"
 #include "home.h"
+#include "local.h"
 #include "privs.h"
 #include "logstamp.h"
 #include "usage.h"
@@ -87,13 +88,15 @@ static void result_add (char const *number, char kind, char const *text, size_t 
 }
 
 
-/* ---- a delivery's child: becomes mm-local ----
+/* ---- a delivery's child: does mm-local's work ----
    Everything that needs root's view or the name service is prepared by
-   mm-lspawn itself (prepare); the child is a vfork child, sharing
-   mm-lspawn's memory until it execs, so it only moves descriptors,
-   changes ids, enters the home directory and execs, with system calls
-   and nothing that allocates. A fork would copy mm-lspawn's page tables
-   for every delivery. */
+   mm-lspawn itself (prepare); the child moves descriptors, changes ids,
+   enters the home directory and runs local_main (local.c), mm-local's
+   code, in the forked process: no new program per delivery, whose start
+   costs several times a fork (INTERNALS 5). Nothing of mm-lspawn's but
+   the queue lock stays open in it, its signal handlers are undone, and
+   after the id change the kernel makes it undumpable: the user cannot
+   look into a copy of root's process. */
 
 typedef struct plan_s plan ;
 struct plan_s
@@ -106,18 +109,17 @@ struct plan_s
   char const *argv[14] ;
   char const *envp[3] ;
   mmuser u ;
-  stralloc prog, envhome, key ;
+  stralloc envhome, key ;
   qfile q ;
   char size[UINT64_FMT] ;
 } ;
-#define PLAN_ZERO { .fd = -1, .groups = 0, .ngroups = 0, .u = MMUSER_ZERO, .prog = STRALLOC_ZERO, .envhome = STRALLOC_ZERO, .key = STRALLOC_ZERO, .q = QFILE_ZERO }
+#define PLAN_ZERO { .fd = -1, .groups = 0, .ngroups = 0, .u = MMUSER_ZERO, .envhome = STRALLOC_ZERO, .key = STRALLOC_ZERO, .q = QFILE_ZERO }
 
 static void plan_free (plan *pl)
 {
   if (pl->fd >= 0) close(pl->fd) ;
   free(pl->groups) ;
   users_free(&pl->u) ;
-  stralloc_free(&pl->prog) ;
   stralloc_free(&pl->envhome) ;
   stralloc_free(&pl->key) ;
   qfile_free(&pl->q) ;
@@ -142,12 +144,17 @@ static void child (plan const *pl, int outfd)
 {
   sigset_t none ;
   struct sigaction dfl = { .sa_handler = SIG_DFL } ;
-  /* mm-lspawn's blocked signals and ignored SIGPIPE are not mm-local's */
+  int argc = 0 ;
+  /* mm-lspawn's signal handlers, blocked signals and ignored SIGPIPE
+     are not mm-local's */
+  selfpipe_finish() ;
   sigemptyset(&none) ;
   if (sigprocmask(SIG_SETMASK, &none, 0) < 0 || sigaction(SIGPIPE, &dfl, 0) < 0) _exit(EX_TEMPFAIL) ;
   if (dup2(outfd, 1) < 0 || ndelay_off(1) < 0 || dup2(pl->fd, 0) < 0) _exit(EX_TEMPFAIL) ;
   /* mm-local holds the queue lock until it ends (mm-lspawn(8)) */
   if (lockfd == LOCK_FD ? fcntl(LOCK_FD, F_SETFD, 0) < 0 : dup2(lockfd, LOCK_FD) < 0) _exit(EX_TEMPFAIL) ;
+  /* every other delivery's pipe and message: none of this user's */
+  if (close_range(LOCK_FD + 1, ~0U, 0) < 0) _exit(EX_TEMPFAIL) ;
   if (install)
   {
     /* for good: the mail spool group stays as effective and saved gid,
@@ -167,8 +174,11 @@ static void child (plan const *pl, int outfd)
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) child_fail(EX_TEMPFAIL, "4.3.0 set the parent death signal", 0) ;
   if (getppid() != self) _exit(EX_TEMPFAIL) ;
   if (chdir(pl->u.home.s) < 0) child_fail(EX_TEMPFAIL, "4.3.0 enter home directory ", pl->u.home.s) ;
-  execve(pl->prog.s, (char *const *)pl->argv, (char *const *)pl->envp) ;
-  child_fail(EX_TEMPFAIL, "4.3.0 exec ", pl->prog.s) ;
+  /* ps and top name it for what it does */
+  if (prctl(PR_SET_NAME, "mm-local") < 0) { }
+  environ = (char **)pl->envp ;
+  while (pl->argv[argc]) argc++ ;
+  _exit(local_main(argc, pl->argv)) ;
 }
 
 /* The name of this delivery, the same every time it is tried: the
@@ -288,8 +298,7 @@ static char prepare (char const *const *f, plan *pl, stralloc *why)
     pl->ngroups = n ;
   }
 
-  if (!stralloc_copy(&pl->prog, &home) || !stralloc_cats(&pl->prog, "/bin/mm-local") || !stralloc_0(&pl->prog)
-   || !stralloc_cats(&pl->envhome, "MM_HOME=") || !stralloc_cat(&pl->envhome, &home) || !stralloc_0(&pl->envhome)) dienomem() ;
+  if (!stralloc_cats(&pl->envhome, "MM_HOME=") || !stralloc_cat(&pl->envhome, &home) || !stralloc_0(&pl->envhome)) dienomem() ;
   pl->size[uint64_fmt(pl->size, size)] = 0 ;
   pl->envp[0] = "PATH=/usr/bin:/bin" ;
   pl->envp[1] = pl->envhome.s ;
@@ -409,7 +418,7 @@ static void start (char const *const *f)
     }
     if (!kind)
     {
-      d.pid = vfork() ;
+      d.pid = fork() ;
       if (!d.pid) child(&pl, p[1]) ;
       if (d.pid < 0)
       {

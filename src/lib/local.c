@@ -1,7 +1,8 @@
-/* mm-local: one local delivery of one message for one recipient: the
-   user's .forward or the method in control/delivery (mbox, Maildir,
+/* mm-local's work: one local delivery of one message for one recipient:
+   the user's .forward or the method in control/delivery (mbox, Maildir,
    MDA), or an alias pipe or file. Runs as the recipient (the alias user
-   for alias targets), started by mm-lspawn; never as root in an install. */
+   for alias targets) in a child mm-lspawn forked, or in bin/mm-local;
+   never as root in an install. */
 
 #include <errno.h>
 #include <signal.h>
@@ -30,6 +31,7 @@
 #include "alias.h"
 #include "control.h"
 #include "home.h"
+#include "local.h"
 #include "privs.h"
 #include "logstamp.h"
 #include "usage.h"
@@ -734,7 +736,7 @@ static int dotforward (void)
 }
 
 
-int main (int argc, char const *const *argv)
+int local_main (int argc, char const *const *argv)
 {
   int r ;
   PROG = "mm-local" ;

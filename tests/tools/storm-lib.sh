@@ -12,8 +12,18 @@
 #                         until the queue settles; sets STORM_KILLS and STORM
 #   pids_of PROG          pids of the instance's bin/PROG processes
 
+# (a delivery is a child of mm-lspawn named mm-local, not bin/mm-local)
 pids_of() {  # PROG
-  find /proc -mindepth 2 -maxdepth 2 -name exe -lname "$MM_HOME/bin/$1" 2>/dev/null | cut -d/ -f3
+  local p exe
+  for p in $(find /proc -mindepth 2 -maxdepth 2 -name exe -lname "$MM_HOME/bin/*" 2>/dev/null | cut -d/ -f3); do
+    exe=$(readlink "/proc/$p/exe" 2>/dev/null) || continue
+    case $1:$exe in
+      mm-local:*/bin/mm-lspawn|mm-lspawn:*/bin/mm-lspawn)
+        [ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$1" ] && echo "$p" ;;
+      *) [ "$exe" = "$MM_HOME/bin/$1" ] && echo "$p" ;;
+    esac
+  done
+  return 0
 }
 
 # done when the queue is empty and no delivery runs; a queue run every 2 s
