@@ -12,8 +12,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <skalibs/djbunix.h>
-#include <skalibs/iopause.h>
 #include <skalibs/types.h>
+#include "fdpass.h"
 #include "home.h"
 #include "tlsserver.h"
 
@@ -42,35 +42,8 @@ static int name (struct sockaddr_un *sa, socklen_t *len)
 
 int tlsserver_peer_ok (int conn)
 {
-  struct ucred uc ;
-  socklen_t len = sizeof uc ;
-  return !getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &uc, &len) && uc.uid == geteuid() ;
-}
-
-static int wait_readable (int fd, tain const *deadline)
-{
-  iopause_fd x = { .fd = fd, .events = IOPAUSE_READ, .revents = 0 } ;
-  for (;;)
-  {
-    int r = iopause_g(&x, 1, deadline) ;
-    if (r > 0) return 1 ;
-    if (!r) return (errno = ETIMEDOUT, 0) ;
-    if (errno != EINTR) return 0 ;
-  }
-}
-
-static int sendfds (int fd, int const *fds, char const *args, size_t len)
-{
-  union { struct cmsghdr h ; char buf[CMSG_SPACE(NFDS * sizeof(int))] ; } c ;
-  struct iovec v = { .iov_base = (void *)args, .iov_len = len } ;
-  struct msghdr m = { .msg_iov = &v, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf } ;
-  struct cmsghdr *h = CMSG_FIRSTHDR(&m) ;
-  memset(c.buf, 0, sizeof c.buf) ;
-  h->cmsg_level = SOL_SOCKET ;
-  h->cmsg_type = SCM_RIGHTS ;
-  h->cmsg_len = CMSG_LEN(NFDS * sizeof(int)) ;
-  memcpy(CMSG_DATA(h), fds, NFDS * sizeof(int)) ;
-  return sendmsg(fd, &m, MSG_NOSIGNAL) == (ssize_t)len ;
+  uid_t uid ;
+  return fdpass_peer_uid(conn, &uid) && uid == geteuid() ;
 }
 
 int tlsserver_handoff (int net, int plain, char const *args, size_t len, tain const *deadline)
@@ -85,7 +58,7 @@ int tlsserver_handoff (int net, int plain, char const *args, size_t len, tain co
   /* non-blocking: a server whose queue is full is no server */
   fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0) ;
   if (fd < 0) return 0 ;
-  if (connect(fd, (struct sockaddr *)&sa, salen) < 0 || !tlsserver_peer_ok(fd) || !sendfds(fd, fds, args, len))
+  if (connect(fd, (struct sockaddr *)&sa, salen) < 0 || !tlsserver_peer_ok(fd) || !fdpass_send(fd, fds, NFDS, args, len))
   {
     fd_close(fd) ;
     return 0 ;
@@ -94,7 +67,7 @@ int tlsserver_handoff (int net, int plain, char const *args, size_t len, tain co
      means the server let it be (it is gone, or its files changed) */
   for (;;)
   {
-    if (!wait_readable(fd, deadline)) { int e = errno ; fd_close(fd) ; errno = e ; return -1 ; }
+    if (!fdpass_wait(fd, deadline)) { int e = errno ; fd_close(fd) ; errno = e ; return -1 ; }
     r = read(fd, &k, 1) ;
     if (r < 0 && (errno == EINTR || errno == EAGAIN)) continue ;
     break ;
@@ -122,38 +95,12 @@ int tlsserver_listen (void)
 
 int tlsserver_receive (int conn, int fds[3], stralloc *args, tain const *deadline)
 {
-  union { struct cmsghdr h ; char buf[CMSG_SPACE(NFDS * sizeof(int))] ; } c ;
   char buf[TLSSERVER_ARGS_MAX] ;
-  struct iovec v = { .iov_base = buf, .iov_len = sizeof buf } ;
-  struct msghdr m = { .msg_iov = &v, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf } ;
-  struct cmsghdr *h ;
-  ssize_t r ;
-  int n = 0 ;
-  for (;;)
-  {
-    if (!wait_readable(conn, deadline)) return 0 ;
-    r = recvmsg(conn, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT) ;
-    if (r < 0 && (errno == EINTR || errno == EAGAIN)) continue ;
-    break ;
-  }
-  if (r < 0) return 0 ;
-  for (h = CMSG_FIRSTHDR(&m) ; h ; h = CMSG_NXTHDR(&m, h))
-  {
-    if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS) continue ;
-    size_t k = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int) ;
-    int got[NFDS + 1] ;
-    if (k > NFDS) k = NFDS ;   /* more would have been cut: MSG_CTRUNC */
-    memcpy(got, CMSG_DATA(h), k * sizeof(int)) ;
-    for (size_t i = 0 ; i < k ; i++)
-      if (n < NFDS) fds[n++] = got[i] ; else fd_close(got[i]) ;
-  }
-  if (n != NFDS || !r || m.msg_flags & (MSG_CTRUNC | MSG_TRUNC) || buf[r - 1])
-  {
-    while (n) fd_close(fds[--n]) ;
-    return 0 ;
-  }
+  size_t r = fdpass_recv(conn, fds, NFDS, buf, sizeof buf, deadline) ;
   args->len = 0 ;
-  return stralloc_catb(args, buf, r) ? 1 : (fd_close(fds[0]), fd_close(fds[1]), fd_close(fds[2]), 0) ;
+  if (r && !buf[r - 1] && stralloc_catb(args, buf, r)) return 1 ;
+  if (r) for (int i = 0 ; i < NFDS ; i++) fd_close(fds[i]) ;
+  return 0 ;
 }
 
 int tlsserver_ack (int conn)
