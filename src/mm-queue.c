@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <skalibs/allreadwrite.h>
@@ -343,13 +344,28 @@ static void door_child (uid_t uid)
   _exit(queue_message(uid, 3)) ;
 }
 
-/* mm-queue -l: the door (INTERNALS 3.4), as the queue owner, from
-   mm-start; it ends with mm-send (SIGTERM when its parent dies) */
+/* mm-queue -l: the door (INTERNALS 4.1), as the queue owner, from
+   mm-start (as the queue owner) or mm-send (the send user, through the
+   setuid bit). It ends with mm-send (SIGTERM when its parent dies) or
+   after QDOOR_IDLE seconds without a caller. Anyone else would give
+   the door, and every message through it, their own resource limits. */
 static int door (void)
 {
-  if (mm_privileged()) strerr_dief1x(EX_USAGE, "the door is started by mm-start, as the queue owner") ;
+  uid_t ruid = getuid(), euid = geteuid() ;
+  pid_t parent = getppid() ;
+  if (ruid != euid)
+  {
+    if (ruid && !is_role(ruid, USERS_SEND))
+      strerr_dief1x(EX_NOPERM, "the door is opened by mm-start and mm-send only (#5.7.1)") ;
+    /* the queue owner's through and through: not signalled by its caller */
+    if (setresuid(euid, euid, euid) < 0) strerr_diefu1sys(EX_TEMPFAIL, "become the queue owner") ;
+  }
+  /* after the uid change, which clears it */
+  if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent || parent == 1) return EX_TEMPFAIL ;
+  /* nothing of the parent's but standard input, output and error */
+  if (close_range(3, ~0U, 0) < 0) strerr_diefu1sys(EX_TEMPFAIL, "close descriptors") ;
   mm_chdir_home() ;
-  if (qdoor_serve(-1, &door_child) < 0)
+  if (qdoor_serve(-1, QDOOR_IDLE, &door_child) < 0)
     strerr_diefu2sys(EX_TEMPFAIL, "open the door ", QDOOR_SOCKET) ;
   return 0 ;
 }

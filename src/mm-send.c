@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <sys/file.h>
 #include <sys/socket.h>
+#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sysexits.h>
@@ -41,6 +42,7 @@
 #include "usage.h"
 #include "queuefile.h"
 #include "report.h"
+#include "qdoor.h"
 #include "rfc822.h"
 #include "route.h"
 #include "statefile.h"
@@ -1333,6 +1335,26 @@ static int trigger_open (void)
    notification is missing, and mess/ is scanned for it. */
 static int todo_credit = 0 ;
 
+/* The queue's door (INTERNALS 4.1) closes after a minute without a
+   caller; new mail opens it again, through the setuid mm-queue. A door
+   that is open has its socket; one that was killed leaves its socket
+   behind and stays closed until the runner restarts: callers start
+   mm-queue themselves meanwhile. */
+static pid_t door_pid = 0 ;
+
+static void door_open (void)
+{
+  struct stat st ;
+  stralloc path = STRALLOC_ZERO ;
+  char const *argv[3] = { "mm-queue", "-l", 0 } ;
+  int e ;
+  if (oneshot || door_pid > 0 || stat(QDOOR_SOCKET, &st) == 0 || errno != ENOENT) return ;
+  if (!mm_path(&path, "bin/mm-queue")) return ;
+  e = posix_spawn(&door_pid, path.s, 0, 0, (char *const *)argv, environ) ;
+  if (e) { errno = e ; door_pid = 0 ; strerr_warnwu2sys("open the queue's door: start ", path.s) ; }
+  stralloc_free(&path) ;
+}
+
 static void trigger_read (int fd)
 {
   char buf[64] ;
@@ -1346,6 +1368,7 @@ static void trigger_read (int fd)
   }
   todo_credit += (int)scan_todo() - news ;
   if (todo_credit < 0) mess_rescan = 1 ;
+  if (news) door_open() ;
 }
 
 static void handle_signals (void)
@@ -1365,7 +1388,10 @@ static void handle_signals (void)
         int wstat ;
         pid_t pid ;
         while ((pid = waitpid(-1, &wstat, WNOHANG)) > 0)
+        {
           if (pid == lspawn_pid && !stopping) strerr_dief1x(EX_TEMPFAIL, "mm-lspawn died") ;
+          if (pid == door_pid) door_pid = 0 ;
+        }
         break ;
       }
       default : break ;

@@ -6,9 +6,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
-#include <signal.h>
 #include <unistd.h>
-#include <sys/prctl.h>
 #include <sysexits.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/stralloc.h>
@@ -21,13 +19,13 @@
 
 #define USAGE "mm-start"
 
-/* The door lives as long as mm-send, our pid after the exec: it gets
-   SIGTERM when mm-send dies, and mm-send reaps it. It is forked before
-   the pipes, so that it holds none of them. Without a door every
-   caller starts mm-queue itself: a warning, not an end. */
+/* The door lives as long as mm-send, our pid after the exec, at most: it
+   asks for SIGTERM when its parent dies, and mm-send reaps it and opens
+   it again when it closed for idleness. It is forked before the pipes,
+   so that it holds none of them. Without a door every caller starts
+   mm-queue itself: a warning, not an end. */
 static void start_door (void)
 {
-  pid_t parent = getpid() ;
   pid_t pid = fork() ;
   if (pid < 0) { strerr_warnwu1sys("fork the queue's door") ; return ; }
   if (!pid)
@@ -35,8 +33,6 @@ static void start_door (void)
     char const *qargv[3] = { "mm-queue", "-l", 0 } ;
     stralloc path = STRALLOC_ZERO ;
     privs_become_queue() ;
-    /* after the uid change, which clears it */
-    if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent) _exit(EX_TEMPFAIL) ;
     if (!mm_path(&path, "bin/mm-queue")) strerr_diefu1sys(EX_TEMPFAIL, "allocate") ;
     execv(path.s, (char *const *)qargv) ;
     strerr_diefu2sys(EX_TEMPFAIL, "exec ", path.s) ;

@@ -6,10 +6,11 @@
 # child of the door does is what mm-queue does (the id after the commit,
 # its exit code to the caller, its errors on the caller's stderr, nothing
 # left of a writer that died), and when the door is gone every caller
-# starts mm-queue again. The door's trust rules as the queue owner on a
+# starts mm-queue again. It closes after a minute without a caller, and
+# mm-send opens it again when new mail comes. The door's trust rules as the queue owner on a
 # real install: tests/152.
 . "$(dirname "$0")/lib.sh"
-plan 25
+plan 34
 
 inst_new
 S=$MM_HOME/queue/door/socket
@@ -51,6 +52,31 @@ is "$?" 2 "two descriptors instead of four: not taken" || diag "$out"
 is "$(echo "$(door_pids)" | grep -c .)" 1 "the door still runs, alone again once its children ended"
 sleep 0.5
 ok '! grep -rqs "client-norcpt\|client-died\|client-fds" "$MM_HOME/queue/mess" "$MM_HOME/home/alice/Maildir"' "none of the refused ones was queued"
+
+# closed by SIGTERM (as after a minute without a caller): the socket
+# goes, the next message is queued by a started mm-queue, and its news
+# makes mm-send open the door again, for the message after it
+kill -TERM "$door"
+ok 'wait_until eval "[ -z \"\$(door_pids)\" ] && [ ! -e \"\$S\" ]"' "a door told to close removes its socket and exits"
+printf 'Subject: reopen-1\n\nhello\n' | sendmail alice
+is "$?" 0 "sendmail queues without a door"
+ok 'wait_until test -S "$S"' "and mm-send opens the door again on the news"
+door=$(door_pids)
+is "$(awk '{ print $4 }' "/proc/$door/stat" 2>/dev/null)" "$(runner_pid)" "as its child"
+mv "$MM_HOME/bin/mm-queue" "$MM_HOME/bin/mm-queue.away"
+printf 'Subject: reopen-2\n\nhello\n' | sendmail alice
+is "$?" 0 "the next message goes through the new door"
+mv "$MM_HOME/bin/mm-queue.away" "$MM_HOME/bin/mm-queue"
+ok 'wait_until has_mail alice reopen-2' "and is delivered"
+
+# a minute without a caller: the door closes by itself (nothing of it
+# runs on an idle machine) and opens again with the next message
+sleep 55   # (not a busy wait for the minute)
+ok 'WAIT_TIMEOUT=20 wait_until eval "[ -z \"\$(door_pids)\" ] && [ ! -e \"\$S\" ]"' "after a minute without a caller the door closes"
+ok 'inst_running' "the runner stays"
+printf 'Subject: after-idle\n\nhello\n' | sendmail alice
+ok 'wait_until test -S "$S"' "the next message opens it again"
+door=$(door_pids)
 
 # the door dies: callers start mm-queue themselves
 kill -9 "$door"

@@ -199,12 +199,15 @@ static void take (int lfd, int sigfd, int watch, qdoor_child_fn *f)
   }
 }
 
-int qdoor_serve (int watch, qdoor_child_fn *f)
+int qdoor_serve (int watch, unsigned int idle, qdoor_child_fn *f)
 {
   int stopping = 0 ;
   int lfd = door_listen() ;
   int sigfd ;
+  tain last ;
   if (lfd < 0) return -1 ;
+  tain_now_g() ;
+  last = STAMP ;
   sigfd = selfpipe_init() ;
   if (sigfd < 0 || !selfpipe_trap(SIGCHLD) || !selfpipe_trap(SIGTERM)) strerr_diefu1sys(EX_TEMPFAIL, "trap signals") ;
   while (!stopping || nkids)
@@ -214,8 +217,15 @@ int qdoor_serve (int watch, qdoor_child_fn *f)
     x[n].fd = sigfd ; x[n].events = IOPAUSE_READ ; n++ ;
     if (!stopping && watch >= 0) { iw = n ; x[n].fd = watch ; x[n].events = IOPAUSE_READ ; n++ ; }
     if (!stopping && nkids < QDOOR_MAX) { il = n ; x[n].fd = lfd ; x[n].events = IOPAUSE_READ ; n++ ; }
-    /* nothing to do: no timer, no wakeup */
-    if (iopause_g(x, n, 0) < 0) { if (errno == EINTR) continue ; strerr_diefu1sys(EX_TEMPFAIL, "iopause") ; }
+    /* the only timer: closing once idle; a closed door wakes nobody */
+    {
+      tain deadline ;
+      int r ;
+      if (idle && !nkids && !stopping) tain_addsec(&deadline, &last, idle) ;
+      r = iopause_g(x, n, idle && !nkids && !stopping ? &deadline : 0) ;
+      if (r < 0) { if (errno == EINTR) continue ; strerr_diefu1sys(EX_TEMPFAIL, "iopause") ; }
+      if (!r) stopping = 1 ;
+    }
     if (x[0].revents & (IOPAUSE_READ | IOPAUSE_EXCEPT))
       for (;;)
       {
@@ -230,7 +240,8 @@ int qdoor_serve (int watch, qdoor_child_fn *f)
       ssize_t r = read(watch, &c, 1) ;
       if (!r || (r < 0 && errno != EINTR && errno != EAGAIN)) stopping = 1 ;
     }
-    if (il < 3 && x[il].revents & IOPAUSE_READ) take(lfd, sigfd, watch, f) ;
+    if (il < 3 && x[il].revents & IOPAUSE_READ) { take(lfd, sigfd, watch, f) ; last = STAMP ; }
+    if (nkids) last = STAMP ;
     if (stopping && lfd >= 0)
     {
       /* callers from now on start mm-queue themselves */

@@ -11,6 +11,7 @@
 #define QDOOR_SOCKET "queue/door/socket"  /* mode 0666: anyone may queue mail */
 #define QDOOR_MAX 64                      /* children at once; more wait */
 #define QDOOR_TAKE_TIMEOUT 10             /* seconds for the door to take a message */
+#define QDOOR_IDLE 60                     /* seconds without a caller before the door closes */
 
 /* The caller's side: give the door of this home the four descriptors an
    mm-queue would get (message, envelope, id, stderr). 1: a child of the
@@ -25,10 +26,11 @@ extern int qdoor_status (int conn) ;
 
 /* The door's side: the door's own descriptors are closed in each child,
    which gets the four descriptors on 0, 1, 3 and 2 and the caller's uid
-   and runs f, which must not return. qdoor_serve returns (0) on SIGTERM
-   or when watch (a pipe; -1 for none) reaches its end, after the last
-   child exited; -1 when the socket cannot be made (errno). */
+   and runs f, which must not return. qdoor_serve returns (0) on SIGTERM,
+   when watch (a pipe; -1 for none) reaches its end, or after idle
+   seconds without a caller (0: never), once the last child exited; -1
+   when the socket cannot be made (errno). */
 typedef void qdoor_child_fn (uid_t uid) ;
-extern int qdoor_serve (int watch, qdoor_child_fn *f) ;
+extern int qdoor_serve (int watch, unsigned int idle, qdoor_child_fn *f) ;
 
 #endif
