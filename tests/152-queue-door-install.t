@@ -12,7 +12,7 @@ itest_init mmqd
 for c in svscan supervise svc multilog setuidgid tcpserver tcprules; do
   has_cmd "$c" || skip_all "$c is not installed"
 done
-plan 16
+plan 21
 
 port=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 itest_users
@@ -58,3 +58,15 @@ like "$out" "^status 0$" "the smtpd user's H through the door" || diag "$out"
 f=$(mess_with door-h-smtpd)
 ok '[ -n "$f" ] && grep -qx hgood.example "$f"' "is recorded"
 like "$(cat "$f" 2>/dev/null)" "invoked by uid $(id -u "$ID")\)" "with the smtpd user's uid in mm-queue's Received line"
+
+# the door closes (as after a minute without a caller) and mm-send,
+# the send user, opens it again through the setuid mm-queue
+out=$(as_user "$U1" "$IHOME/bin/mm-queue" -l 2>&1 </dev/null)
+is "$?" 77 "$U1 cannot open a door of its own (77)" || diag "$out"
+kill -TERM "$door"
+ok 'wait_until eval "[ ! -e \"$S\" ]"' "the door closed removes its socket"
+printf 'Subject: door-reopen\n\nx\n' | as_user "$U1" "$IHOME/bin/sendmail" "$U2"
+ok 'wait_until test -S "$S"' "new mail makes mm-send open it again"
+door=$(pids_of mm-queue | head -n 1)
+is "$(ids_of "$door" | cut -d' ' -f1,2)" "$uq $uq" "as the queue owner, real and effective, though the send user started it"
+ok '! as_user "$U1" kill -0 "$door" 2>/dev/null' "which $U1 cannot signal"
