@@ -25,6 +25,7 @@
 #include <skalibs/djbunix.h>
 #include <skalibs/genalloc.h>
 #include <skalibs/iopause.h>
+#include <skalibs/selfpipe.h>
 #include <sys/inotify.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/strerr.h>
@@ -221,6 +222,62 @@ static int fetch_wait (void)
   return fetchcode ;
 }
 
+/* The queue pass here: bin/mm-send -1 with its standard error on a pipe
+   that is copied to ours until it exits. mm-remote and mm-tls, which it
+   leaves behind finishing their QUIT after the last result, then hold
+   only that pipe, not our caller's descriptor: a caller that reads our
+   output through a pipe ($(...), | logger) does not wait for the
+   server's answer to QUIT. What they write after the pass is lost (they
+   write nothing then but a fatal error). The wait status of mm-send. */
+static int pass_run (char const *path)
+{
+  char const *argv[3] = { "mm-send", "-1", 0 } ;
+  int p[2] = { -1, -1 }, sfd, wstat = 0 ;
+  pid_t pid ;
+  sfd = selfpipe_init() ;
+  if (sfd >= 0 && (selfpipe_trap(SIGCHLD) < 0 || pipe(p) < 0)) { selfpipe_finish() ; sfd = -1 ; }
+  pid = fork() ;
+  if (pid < 0) strerr_diefu1sys(EX_TEMPFAIL, "fork") ;
+  if (!pid)
+  {
+    if (sfd >= 0) { selfpipe_finish() ; if (fd_move(2, p[1]) < 0) _exit(EX_TEMPFAIL) ; close(p[0]) ; }
+    execv(path, (char *const *)argv) ;
+    strerr_diefu2sys(EX_TEMPFAIL, "exec ", path) ;
+  }
+  if (sfd < 0)
+  {
+    if (wait_pid(pid, &wstat) < 0) strerr_diefu1sys(EX_TEMPFAIL, "wait for mm-send") ;
+    return wstat ;
+  }
+  fd_close(p[1]) ;
+  ndelay_on(p[0]) ;
+  for (;;)
+  {
+    iopause_fd x[2] = { { .fd = sfd, .events = IOPAUSE_READ }, { .fd = p[0], .events = IOPAUSE_READ } } ;
+    char buf[4096] ;
+    ssize_t n = -1 ;
+    if (iopause_g(x, 1 + (p[0] >= 0), &tain_infinite) < 0 && errno != EINTR) strerr_diefu1sys(EX_TEMPFAIL, "iopause") ;
+    while (p[0] >= 0 && (n = read(p[0], buf, sizeof buf)) != 0)
+    {
+      if (n < 0) { if (errno == EINTR) continue ; if (errno == EAGAIN) break ; }
+      if (n < 0 || allwrite(2, buf, n) < (size_t)n) { fd_close(p[0]) ; p[0] = -1 ; }
+    }
+    if (p[0] >= 0 && !n) { fd_close(p[0]) ; p[0] = -1 ; }   /* nobody holds it any more */
+    while (selfpipe_read() > 0) ;
+    if (waitpid(pid, &wstat, WNOHANG) == pid) break ;
+  }
+  if (p[0] >= 0)
+  {
+    /* what the pass wrote before it exited */
+    char buf[4096] ;
+    ssize_t n ;
+    while ((n = read(p[0], buf, sizeof buf)) > 0 && allwrite(2, buf, n) == (size_t)n) ;
+    fd_close(p[0]) ;
+  }
+  selfpipe_finish() ;
+  return wstat ;
+}
+
 /* Trigger the running mm-send, or, when none runs and the caller may,
    run one queue pass in the foreground. 1 a pass ran here. */
 static int flush (void)
@@ -246,19 +303,10 @@ static int flush (void)
   }
   {
     stralloc path = STRALLOC_ZERO ;
-    char const *argv[3] = { "mm-send", "-1", 0 } ;
     int wstat ;
-    pid_t pid ;
     if (!mm_path(&path, "bin/mm-send")) nomem() ;
     fetch_wait() ;   /* the pass here delivers what the fetch queued */
-    pid = fork() ;
-    if (pid < 0) strerr_diefu1sys(EX_TEMPFAIL, "fork") ;
-    if (!pid)
-    {
-      execv(path.s, (char *const *)argv) ;
-      strerr_diefu2sys(EX_TEMPFAIL, "exec ", path.s) ;
-    }
-    if (wait_pid(pid, &wstat) < 0) strerr_diefu1sys(EX_TEMPFAIL, "wait for mm-send") ;
+    wstat = pass_run(path.s) ;
     if (!WIFEXITED(wstat) || WEXITSTATUS(wstat))
       strerr_warnw1x("the queue pass did not end well: see mm-send's messages") ;
     stralloc_free(&path) ;
