@@ -236,6 +236,13 @@ static int pass_run (char const *path)
   pid_t pid ;
   sfd = selfpipe_init() ;
   if (sfd >= 0 && (selfpipe_trap(SIGCHLD) < 0 || pipe(p) < 0)) { selfpipe_finish() ; sfd = -1 ; }
+  else if (sfd >= 0 && (p[0] <= 2 || p[1] <= 2))
+  {
+    /* a caller without a standard error: nothing to copy to */
+    fd_close(p[0]) ; fd_close(p[1]) ;
+    selfpipe_finish() ;
+    sfd = -1 ;
+  }
   pid = fork() ;
   if (pid < 0) strerr_diefu1sys(EX_TEMPFAIL, "fork") ;
   if (!pid)
