@@ -19,6 +19,7 @@
 #include <skalibs/stralloc.h>
 #include <skalibs/strerr.h>
 #include <skalibs/tai.h>
+#include <skalibs/sgetopt.h>
 #include <skalibs/types.h>
 #include "address.h"
 #include "alias.h"
@@ -31,13 +32,14 @@
 #include "logstamp.h"
 #include "usage.h"
 #include "qspawn.h"
+#include "tcplisten.h"
 #include "rfc822.h"
 #include "route.h"
 #include "smtpio.h"
 #include "tlsstart.h"
 #include "users.h"
 
-#define USAGE "mm-smtpd [-s] (run by tcpserver, or by sendmail -bs)"
+#define USAGE "mm-smtpd [-s] (run by tcpserver, or by sendmail -bs) | mm-smtpd -l [-s] [-c max] [-x rules.cdb] [-u uid -g gid] ip port"
 
 #define CMDLINE_MAX 510      /* RFC 5321 4.5.3.1.4: 512 octets with the CRLF */
 #define CMDLINE_EXT 128      /* MAIL parameters may lengthen it (RFC 5321 4.5.3.1.4, RFC 1870 4) */
@@ -1053,6 +1055,36 @@ static void commands (void)
   }
 }
 
+/* -s (implicit TLS); -l and its options: mm-smtpd is its own listener
+   (tcplisten.c), and main goes on in each connection's child */
+static void options (int argc, char const *const *argv)
+{
+  subgetopt l = SUBGETOPT_ZERO ;
+  tcplisten t = { .max = TCPLISTEN_MAX_DEFAULT, .rules = 0, .setids = 0 } ;
+  int listen = 0, hasu = 0, hasg = 0 ;
+  for (;;)
+  {
+    int opt = subgetopt_r(argc, argv, "slc:x:u:g:", &l) ;
+    if (opt == -1) break ;
+    switch (opt)
+    {
+      case 's' : smtps = 1 ; break ;
+      case 'l' : listen = 1 ; break ;
+      case 'c' : if (!uint0_scan(l.arg, &t.max) || !t.max) strerr_dieusage(EX_USAGE, USAGE) ; break ;
+      case 'x' : t.rules = l.arg ; break ;
+      case 'u' : if (!uid0_scan(l.arg, &t.uid)) strerr_dieusage(EX_USAGE, USAGE) ; hasu = 1 ; break ;
+      case 'g' : if (!gid0_scan(l.arg, &t.gid)) strerr_dieusage(EX_USAGE, USAGE) ; hasg = 1 ; break ;
+      default : strerr_dieusage(EX_USAGE, USAGE) ;
+    }
+  }
+  argc -= l.ind ; argv += l.ind ;
+  if (!listen) { if (argc || hasu || hasg || t.rules) strerr_dieusage(EX_USAGE, USAGE) ; return ; }
+  if (argc != 2 || hasu != hasg || !uint160_scan(argv[1], &t.port)) strerr_dieusage(EX_USAGE, USAGE) ;
+  t.ip = argv[0] ;
+  t.setids = hasu ;
+  tcplisten_run(&t) ;
+}
+
 int main (int argc, char const *const *argv)
 {
   char const *x ;
@@ -1060,8 +1092,7 @@ int main (int argc, char const *const *argv)
   usage_help(argc, argv, USAGE) ;
   logstamp_init() ;
   privs_init() ;
-  if (argc == 2 && !strcmp(argv[1], "-s")) smtps = 1 ;
-  else if (argc > 1) strerr_dieusage(EX_USAGE, USAGE) ;
+  options(argc, argv) ;
   mm_home_check() ;
   signal(SIGPIPE, SIG_IGN) ;
   /* a parent that ignores SIGCHLD would take mm-queue's exit code from us */

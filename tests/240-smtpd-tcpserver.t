@@ -4,12 +4,14 @@
 # allowed and refused by rule, a denied client, a pipelined swaks
 # session, a client that speaks before a greeting delay, and postfix's
 # smtp-source sending 300 messages over concurrent sessions with nothing
-# lost on the way to the Maildir.
-. "$(dirname "$0")/lib.sh"
+# lost on the way to the Maildir. tests/245 runs the same against
+# mm-smtpd -l, its own listener (SMTPD_LISTEN=1), and then what is its
+# own (listen_checks, defined there).
+[ -n "${SMTPD_LISTEN:-}" ] || . "$(dirname "$0")/lib.sh"
 has_cmd swaks || skip_all "swaks is not installed"
-has_cmd tcpserver || skip_all "tcpserver (ucspi-tcp) is not installed"
+[ -n "${SMTPD_LISTEN:-}" ] || has_cmd tcpserver || skip_all "tcpserver (ucspi-tcp) is not installed"
 has_cmd tcprules || skip_all "tcprules (ucspi-tcp) is not installed"
-plan 25
+plan $((25 + ${LISTEN_TESTS:-0}))
 
 SMTP_SOURCE=${SMTP_SOURCE:-/var/cache/mm-tests/bin/smtp-source}
 inst_new
@@ -24,14 +26,24 @@ EOF
 tcprules "$T/rules.cdb" "$T/rules.tmp" <"$T/rules"
 ok '[ -s "$T/rules.cdb" ]' "tcprules built the cdb"
 
-# -1 prints the port it got (we ask for port 0: any free one); no DNS
-# (-H remote, -l local), no ident (-R)
-tcpserver -1 -R -H -l 0 -c 20 -x "$T/rules.cdb" 127.0.0.1 0 "$MM_HOME/bin/mm-smtpd" \
-  >"$T/port" 2>>"$T/smtpd.log" &
-tcps=$!
-at_exit "kill $tcps 2>/dev/null; wait $tcps 2>/dev/null"
-ok 'wait_until test -s "$T/port"' "tcpserver listens"
-PORT=$(head -n 1 "$T/port")
+if [ -n "${SMTPD_LISTEN:-}" ]; then
+  "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' >"$T/port"
+  PORT=$(head -n 1 "$T/port")
+  "$MM_HOME/bin/mm-smtpd" -l -c 20 -x "$T/rules.cdb" 127.0.0.1 "$PORT" 2>>"$T/smtpd.log" &
+  tcps=$!
+  at_exit "kill $tcps 2>/dev/null; wait $tcps 2>/dev/null"
+  listening() { [ -n "$(ss -ltnH "sport = :$PORT" 2>/dev/null)" ]; }
+  ok 'wait_until listening' "mm-smtpd -l listens"
+else
+  # -1 prints the port it got (we ask for port 0: any free one); no DNS
+  # (-H remote, -l local), no ident (-R)
+  tcpserver -1 -R -H -l 0 -c 20 -x "$T/rules.cdb" 127.0.0.1 0 "$MM_HOME/bin/mm-smtpd" \
+    >"$T/port" 2>>"$T/smtpd.log" &
+  tcps=$!
+  at_exit "kill $tcps 2>/dev/null; wait $tcps 2>/dev/null"
+  ok 'wait_until test -s "$T/port"' "tcpserver listens"
+  PORT=$(head -n 1 "$T/port")
+fi
 logged() { grep -Ec -- "$1" "$T/smtpd.log"; }
 
 sw() { swaks -s 127.0.0.1 -p "$PORT" --timeout 20 --from "bob@$ME" "$@" 2>&1; }
@@ -65,6 +77,8 @@ like "$out" '^554 5\.5\.1 .*spoke before the greeting' "a client that speaks dur
 out=$(sw --to "alice@$ME" --quit-after MAIL)
 like "$out" '^<-  220 ' "a client that waits gets 220 after the delay"
 rm "$MM_HOME/control/smtpdgreetdelay"
+
+[ -z "${SMTPD_LISTEN:-}" ] || listen_checks
 
 # smtp-source: 200 messages one per session, 10 sessions at once, then
 # 100 more five sessions at once, many per session; nothing may be lost
