@@ -10,7 +10,7 @@
 # mm-send opens it again when new mail comes. The door's trust rules as the queue owner on a
 # real install: tests/152.
 . "$(dirname "$0")/lib.sh"
-plan 34
+plan 35
 
 inst_new
 S=$MM_HOME/queue/door/socket
@@ -44,8 +44,9 @@ envelope "Fbob@localhost" > "$T/env.norcpt"
 out=$(printf 'Subject: client-norcpt\n\nx\n' | client "$S" "$T/env.norcpt" 2>"$T/err")
 like "$out" '^status 65$' "an envelope without recipients: mm-queue's 65, through the door"
 like "$(cat "$T/err")" "mm-queue: fatal: no recipients" "and its error on the caller's stderr"
-out=$(printf 'Subject: client-died\n\nx\n' | client --die-after-message "$S" "$T/env.good")
+out=$(printf 'Subject: client-died\n\nx\n' | client --die-after-message "$S" "$T/env.good" 2>"$T/err.died")
 is "$?" 3 "a writer that dies before its envelope"
+ok 'wait_until grep -q "incomplete envelope: writer died, message not queued" "$T/err.died"' "gets mm-queue's word for it on its stderr"
 ok 'wait_until eval "[ -z \"\$(ls -A \"\$MM_HOME/queue/tmp\")\" ]"' "leaves nothing in queue/tmp"
 out=$(printf 'Subject: client-fds\n\nx\n' | client --fds 2 "$S" "$T/env.good")
 is "$?" 2 "two descriptors instead of four: not taken" || diag "$out"
