@@ -30,6 +30,8 @@
 #                       or install and start the systemd units
 #   --smtp-ip IP --smtp-port PORT --smtp-concurrency N
 #                       where mm-smtpd listens (default 0, 25, 20)
+#   --smtp-listener tcpserver|mm-smtpd
+#                       what listens: tcpserver (default) or mm-smtpd -l
 #   --dry-run           print what would be done; change nothing
 set -eu
 
@@ -38,13 +40,13 @@ build=""
 instance=""
 home="" usersfile="" prefix="" mandir="" admin=""
 links=0 force=0 services="" dry=0 privileged_opts=0
-smtp_ip="" smtp_port="" smtp_max=""
+smtp_ip="" smtp_port="" smtp_max="" smtp_listener=""
 
 usage() {
   echo "usage: install.sh --instance DIR [--build BUILDDIR]" >&2
   echo "       install.sh [--home DIR] [--users FILE] [--build BUILDDIR] [--root PREFIX] [--mandir DIR]" >&2
   echo "                  [--admin USER] [--links [--force-links]] [--services daemontools|systemd]" >&2
-  echo "                  [--smtp-ip IP] [--smtp-port PORT] [--smtp-concurrency N] [--dry-run]" >&2
+  echo "                  [--smtp-ip IP] [--smtp-port PORT] [--smtp-concurrency N] [--smtp-listener L] [--dry-run]" >&2
   exit 64
 }
 
@@ -65,6 +67,7 @@ usage: install.sh --instance DIR [--build BUILDDIR]    a private instance, any u
   --smtp-ip IP           where mm-smtpd listens (default 0: every address)
   --smtp-port PORT       mm-smtpd's port (default 25)
   --smtp-concurrency N   mm-smtpd's connection limit (default 20)
+  --smtp-listener L      tcpserver (default) or mm-smtpd (mm-smtpd -l, a fork per connection)
   --dry-run              print what would be done; change nothing
   -h, --help             this text
 EOH
@@ -86,6 +89,7 @@ while [ $# -gt 0 ]; do
     --smtp-ip) [ $# -ge 2 ] || usage; smtp_ip=$2; privileged_opts=1; shift 2 ;;
     --smtp-port) [ $# -ge 2 ] || usage; smtp_port=$2; privileged_opts=1; shift 2 ;;
     --smtp-concurrency) [ $# -ge 2 ] || usage; smtp_max=$2; privileged_opts=1; shift 2 ;;
+    --smtp-listener) [ $# -ge 2 ] || usage; smtp_listener=$2; privileged_opts=1; shift 2 ;;
     --dry-run) dry=1; privileged_opts=1; shift ;;
     -h|--help) help ;;
     *) echo "install.sh: unknown option: $1" >&2; usage ;;
@@ -165,6 +169,7 @@ absolute() { case "$1" in /*) printf '%s\n' "$1" ;; *) printf '%s/%s\n' "$(pwd)"
   || die 77 "the system install runs as root (--dry-run shows what it would do; --instance DIR needs no root)"
 
 case "$services" in ''|daemontools|systemd) ;; *) die 64 "--services takes daemontools or systemd" ;; esac
+case "$smtp_listener" in ''|tcpserver|mm-smtpd) ;; *) die 64 "--smtp-listener takes tcpserver or mm-smtpd" ;; esac
 
 # the names, one role a line (conf-users)
 usersfile=$(absolute "${usersfile:-$top/conf-users}")
@@ -521,6 +526,7 @@ svc mm-smtpd
 tunable mm-smtpd ip 0 "$smtp_ip"
 tunable mm-smtpd port 25 "$smtp_port"
 tunable mm-smtpd concurrency 20 "$smtp_max"
+tunable mm-smtpd listener tcpserver "$smtp_listener"
 units="mm-send mm-smtpd"
 if [ -e "$top/src/mm-pop3fetch.c" ] || [ -e "$home/bin/mm-pop3fetch" ]; then
   svc mm-pop3fetch

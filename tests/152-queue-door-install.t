@@ -5,20 +5,22 @@
 # follows the rules of the setuid mm-queue for the caller's uid as the
 # kernel gives it: the options b, 2, w and the H host only from the
 # trusted users, the u field and Received line of the real caller.
+# The install is made with --smtp-listener mm-smtpd: the service is
+# mm-smtpd -l, as the smtpd user, and mail comes in through it.
 . "$(dirname "$0")/lib.sh"
 . "$TOOLS/install-lib.sh"
 
 itest_init mmqd
-for c in svscan supervise svc multilog setuidgid tcpserver tcprules; do
+for c in svscan supervise svc multilog setuidgid tcpserver tcprules swaks ss; do
   has_cmd "$c" || skip_all "$c is not installed"
 done
-plan 21
+plan 28
 
 port=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 itest_users
 mkdir -p "$IHOME/control/routes/isp"
 echo 127.0.0.1:1 > "$IHOME/control/routes/isp/smarthost"
-itest_install --admin "$U1" --smtp-ip 127.0.0.1 --smtp-port "$port" \
+itest_install --admin "$U1" --smtp-ip 127.0.0.1 --smtp-port "$port" --smtp-listener mm-smtpd \
   || bail "install.sh failed: $(cat "$T/install.out")"
 echo '* maildir ~/Maildir/' > "$IHOME/control/delivery"
 Q=$IHOME/queue
@@ -70,3 +72,15 @@ ok 'wait_until test -S "$S"' "new mail makes mm-send open it again"
 door=$(pids_of mm-queue | head -n 1)
 is "$(ids_of "$door" | cut -d' ' -f1,2)" "$uq $uq" "as the queue owner, real and effective, though the send user started it"
 ok '! as_user "$U1" kill -0 "$door" 2>/dev/null' "which $U1 cannot signal"
+
+# the service with --smtp-listener mm-smtpd: mm-smtpd -l as the smtpd user
+is "$(cat "$IHOME/service/mm-smtpd/listener")" mm-smtpd "--smtp-listener mm-smtpd is the service's ./listener"
+listening() { [ -n "$(ss -ltnH "sport = :$port" 2>/dev/null)" ]; }
+ok 'wait_until listening' "mm-smtpd -l listens on the service's port"
+lp=$(for p in $(pids_of mm-smtpd); do [ "$(readlink "/proc/$p/cwd")" = "$IHOME/service/mm-smtpd" ] && echo "$p"; done | head -n 1)
+is "$(ids_of "$lp")" "$(id -u "$ID") $(id -u "$ID") $(id -g "$ID") $(id -g "$ID")" "as the smtpd user once it listens"
+is "$(awk '/^Groups:/ { $1 = ""; print }' "/proc/$lp/status" | xargs)" "$(id -g "$ID")" "with its group alone"
+like "$(tr '\0' ' ' < "/proc/$lp/cmdline")" "mm-smtpd -l -x $IHOME/control/tcp.smtp.cdb -c 20 " "with the rules and the limit"
+out=$(swaks --server 127.0.0.1 --port "$port" --from sender@example.org --to "$U2@localhost" --header "Subject: listen-marker" 2>&1)
+like "$out" "<-  250 2\.0\.0 ok: queued as " "swaks delivers through it" || diag "$out"
+ok 'wait_until eval "grep -rqs listen-marker \"$T/home/$U2/Maildir\""' "into $U2's Maildir"

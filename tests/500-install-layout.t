@@ -10,7 +10,7 @@
 . "$TOOLS/install-lib.sh"
 
 itest_init mmta
-plan 98
+plan 99
 
 snapshot() {  # every file of the home and the fake root, with owner, mode and inode
   find "$IHOME" "$IROOT" -printf '%p %U %G %m %i %s\n' 2>/dev/null | sort
@@ -116,10 +116,11 @@ is "$missing" "" "every man page is installed under PREFIX/usr/local/share/man"
 ok 'grep -q "exec env - PATH=/usr/bin:/bin $IHOME/bin/mm-start" "$IHOME/service/mm-send/run" && [ -x "$IHOME/service/mm-send/run" ]' \
   "service/mm-send/run starts mm-start with a clean environment"
 ok 'grep -q "setuidgid $IL multilog t ./main" "$IHOME/service/mm-send/log/run"' "its log runs multilog as the log user"
-ok 'grep -q "bin/mm-smtpd -l -x $IHOME/control/tcp.smtp.cdb -c" "$IHOME/service/mm-smtpd/run" && grep -q "id -u $ID" "$IHOME/service/mm-smtpd/run"' \
-  "service/mm-smtpd/run: mm-smtpd -l with the rules, a limit, and the smtpd user"
+ok 'grep -q "tcpserver .*-x $IHOME/control/tcp.smtp.cdb -c" "$IHOME/service/mm-smtpd/run" && grep -q "id -u $ID" "$IHOME/service/mm-smtpd/run"' \
+  "service/mm-smtpd/run: tcpserver with the rules, a limit, and the smtpd user"
 ok 'sh -n "$IHOME/service/mm-send/run" && sh -n "$IHOME/service/mm-smtpd/run" && sh -n "$IHOME/service/mm-smtpd/log/run"' "the run scripts are valid sh"
 is "$(cat "$IHOME/service/mm-smtpd/port") $(cat "$IHOME/service/mm-smtpd/concurrency")" "25 20" "mm-smtpd listens on port 25, 20 connections at most"
+is "$(cat "$IHOME/service/mm-smtpd/listener")" tcpserver "under tcpserver unless --smtp-listener says otherwise"
 ok 'grep -q "^ExecStart=$IHOME/service/mm-send/run" "$IHOME/systemd/mm-send.service" && grep -q "^ExecStart=$IHOME/service/mm-smtpd/run" "$IHOME/systemd/mm-smtpd.service"' \
   "systemd units run the same scripts"
 ok '[ ! -e "$IROOT/etc/service" ] && [ ! -e "$IROOT/etc/systemd" ] && [ ! -e "$IROOT/usr/sbin/sendmail" ]' \

@@ -85,7 +85,9 @@ static int listen_on (tcplisten const *t)
 {
   ip46 ip ;
   int fd ;
-  if (!ip46_scan(t->ip, &ip)) strerr_dief2x(100, "not an IP address: ", t->ip) ;
+  /* "0", as tcpserver takes it (the service's ./ip): every IPv4 address */
+  char const *a = strcmp(t->ip, "0") ? t->ip : "0.0.0.0" ;
+  if (!ip46_scan(a, &ip)) strerr_dief2x(100, "not an IP address: ", t->ip) ;
   fd = socket_tcp46_internal(ip46_is6(&ip), O_NONBLOCK | O_CLOEXEC) ;
   if (fd < 0) strerr_diefu1sys(111, "create a socket") ;
   if (socket_bind46_reuse(fd, &ip, t->port) < 0) strerr_diefu2sys(111, "bind to ", t->ip) ;
