@@ -10,7 +10,7 @@
 # mm-send opens it again when new mail comes. The door's trust rules as the queue owner on a
 # real install: tests/152.
 . "$(dirname "$0")/lib.sh"
-plan 35
+plan 37
 
 inst_new
 S=$MM_HOME/queue/door/socket
@@ -53,6 +53,32 @@ is "$?" 2 "two descriptors instead of four: not taken" || diag "$out"
 is "$(echo "$(door_pids)" | grep -c .)" 1 "the door still runs, alone again once its children ended"
 sleep 0.5
 ok '! grep -rqs "client-norcpt\|client-died\|client-fds" "$MM_HOME/queue/mess" "$MM_HOME/home/alice/Maildir"' "none of the refused ones was queued"
+
+# a caller that keeps children waiting holds 32 of them at most; the
+# 33rd is sent away at once, to start mm-queue itself
+held=$("$PYTHON" - "$S" <<'PY'
+import os, socket, sys
+taken, refused, keep = 0, 0, []
+for i in range(33):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect(sys.argv[1])
+    fds = [os.pipe() for _ in range(3)]
+    socket.send_fds(s, [b'm'], [fds[0][0], fds[1][0], fds[2][1], 2])
+    try:
+        k = s.recv(1)
+    except socket.timeout:
+        k = b'timeout'
+    except ConnectionResetError:
+        k = b''   # closed with our descriptors unread
+    if k == b'k': taken += 1
+    elif k == b'': refused += 1
+    keep.append((s, fds))
+print(taken, refused)
+PY
+)
+is "$held" "32 1" "one caller gets 32 children of the door, the 33rd an end of file at once"
+ok 'wait_until eval "[ \"\$(door_pids | grep -c .)\" = 1 ]"' "they end when their caller goes away"
 
 # closed by SIGTERM (as after a minute without a caller): the socket
 # goes, the next message is queued by a started mm-queue, and its news

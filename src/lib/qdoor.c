@@ -99,7 +99,7 @@ int qdoor_status (int conn)
 
 /* ---------------------------------------------------------- the door */
 
-typedef struct { pid_t pid ; int conn ; } kid ;
+typedef struct { pid_t pid ; int conn ; uid_t uid ; } kid ;
 static kid kids[QDOOR_MAX] ;
 static unsigned int nkids = 0 ;
 
@@ -179,11 +179,24 @@ static void child (int conn, int lfd, int sigfd, int watch, qdoor_child_fn *f)
   _exit(EX_SOFTWARE) ;
 }
 
+/* Room for one more child of uid: a caller that keeps its children
+   waiting (a message that never ends) holds at most QDOOR_PER_UID, and
+   a caller with no room is sent away at once, to start mm-queue itself,
+   rather than wait in the backlog. */
+static int room (uid_t uid)
+{
+  unsigned int n = 0 ;
+  if (nkids >= QDOOR_MAX) return 0 ;
+  for (unsigned int i = 0 ; i < nkids ; i++) n += kids[i].uid == uid ;
+  return n < QDOOR_PER_UID ;
+}
+
 static void take (int lfd, int sigfd, int watch, qdoor_child_fn *f)
 {
-  while (nkids < QDOOR_MAX)
+  for (;;)
   {
     pid_t pid ;
+    uid_t uid ;
     int conn = accept4(lfd, 0, 0, SOCK_CLOEXEC) ;
     if (conn < 0)
     {
@@ -191,10 +204,12 @@ static void take (int lfd, int sigfd, int watch, qdoor_child_fn *f)
         strerr_warnwu1sys("accept a connection") ;
       return ;
     }
+    if (!fdpass_peer_uid(conn, &uid) || !room(uid)) { fd_close(conn) ; continue ; }
     pid = fork() ;
     if (pid < 0) { strerr_warnwu1sys("fork") ; fd_close(conn) ; return ; }
     if (!pid) child(conn, lfd, sigfd, watch, f) ;
     kids[nkids].pid = pid ;
+    kids[nkids].uid = uid ;
     kids[nkids++].conn = conn ;
   }
 }
@@ -216,7 +231,7 @@ int qdoor_serve (int watch, unsigned int idle, qdoor_child_fn *f)
     unsigned int n = 0, iw = 3, il = 3 ;
     x[n].fd = sigfd ; x[n].events = IOPAUSE_READ ; n++ ;
     if (!stopping && watch >= 0) { iw = n ; x[n].fd = watch ; x[n].events = IOPAUSE_READ ; n++ ; }
-    if (!stopping && nkids < QDOOR_MAX) { il = n ; x[n].fd = lfd ; x[n].events = IOPAUSE_READ ; n++ ; }
+    if (!stopping) { il = n ; x[n].fd = lfd ; x[n].events = IOPAUSE_READ ; n++ ; }
     /* the only timer: closing once idle; a closed door wakes nobody */
     {
       tain deadline ;

@@ -9,7 +9,8 @@
 
 #define QDOOR_DIR "queue/door"            /* the queue owner's alone */
 #define QDOOR_SOCKET "queue/door/socket"  /* mode 0666: anyone may queue mail */
-#define QDOOR_MAX 64                      /* children at once; more wait */
+#define QDOOR_MAX 64                      /* children at once; more are sent away */
+#define QDOOR_PER_UID 32                  /* of them for one caller's uid */
 #define QDOOR_TAKE_TIMEOUT 10             /* seconds for the door to take a message */
 #define QDOOR_IDLE 60                     /* seconds without a caller before the door closes */
 
