@@ -361,7 +361,7 @@ static int door (void)
     if (setresuid(euid, euid, euid) < 0) strerr_diefu1sys(EX_TEMPFAIL, "become the queue owner") ;
   }
   /* after the uid change, which clears it */
-  if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent || parent == 1) return EX_TEMPFAIL ;
+  if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent || getppid() == 1) return EX_TEMPFAIL ;
   /* nothing of the parent's but standard input, output and error */
   if (close_range(3, ~0U, 0) < 0) strerr_diefu1sys(EX_TEMPFAIL, "close descriptors") ;
   mm_chdir_home() ;

@@ -83,6 +83,19 @@ size_t fdpass_recv (int sock, int *fds, unsigned int n, char *buf, size_t max, t
   return r ;
 }
 
+int fdpass_taken (int sock, tain const *deadline)
+{
+  char k ;
+  ssize_t r ;
+  for (;;)
+  {
+    if (!fdpass_wait(sock, deadline)) return -1 ;
+    r = read(sock, &k, 1) ;
+    if (r < 0 && (errno == EINTR || errno == EAGAIN)) continue ;
+    return r == 1 && k == 'k' ;
+  }
+}
+
 int fdpass_peer_uid (int sock, uid_t *uid)
 {
   struct ucred uc ;

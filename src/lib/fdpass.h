@@ -21,6 +21,11 @@ extern size_t fdpass_recv (int sock, int *fds, unsigned int n, char *buf, size_t
 /* 1 when fd is readable by deadline; 0 otherwise (errno). */
 extern int fdpass_wait (int fd, tain const *deadline) ;
 
+/* The taker's answer after fdpass_send: 1 when the byte "k" came by
+   deadline (the descriptors are the taker's), 0 for anything else (an
+   end of file: the taker let them be), -1 for none by deadline (errno). */
+extern int fdpass_taken (int sock, tain const *deadline) ;
+
 /* The uid of the process at the other end of a Unix socket, 1; 0 unknown. */
 extern int fdpass_peer_uid (int sock, uid_t *uid) ;
 

@@ -53,8 +53,6 @@ int qdoor_hand (int const *fds, int *conn)
   socklen_t salen ;
   uid_t owner, peer ;
   tain deadline ;
-  char k ;
-  ssize_t r ;
   int fd ;
   if (!address(&sa, &salen, &owner)) return 0 ;
   /* non-blocking: a door whose backlog is full is no door */
@@ -66,14 +64,7 @@ int qdoor_hand (int const *fds, int *conn)
   /* 'k': a child has them; an end of file: the door let them be */
   tain_now_g() ;
   tain_addsec_g(&deadline, QDOOR_TAKE_TIMEOUT) ;
-  for (;;)
-  {
-    if (!fdpass_wait(fd, &deadline)) goto no ;
-    r = read(fd, &k, 1) ;
-    if (r < 0 && (errno == EINTR || errno == EAGAIN)) continue ;
-    break ;
-  }
-  if (r != 1 || k != 'k') goto no ;
+  if (fdpass_taken(fd, &deadline) != 1) goto no ;
   *conn = fd ;
   return 1 ;
  no:
@@ -88,7 +79,7 @@ int qdoor_status (int conn)
   tain deadline = TAIN_INFINITE ;
   for (;;)
   {
-    if (!fdpass_wait(conn, &deadline) && errno != EINTR) { r = -1 ; break ; }
+    if (!fdpass_wait(conn, &deadline)) { r = -1 ; break ; }
     r = read(conn, &c, 1) ;
     if (r < 0 && (errno == EINTR || errno == EAGAIN)) continue ;
     break ;

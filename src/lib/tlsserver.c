@@ -51,9 +51,7 @@ int tlsserver_handoff (int net, int plain, char const *args, size_t len, tain co
   struct sockaddr_un sa ;
   socklen_t salen ;
   int fds[NFDS] = { net, plain, 2 } ;
-  char k ;
-  ssize_t r ;
-  int fd ;
+  int fd, r ;
   if (!len || len > TLSSERVER_ARGS_MAX || !name(&sa, &salen)) return 0 ;
   /* non-blocking: a server whose queue is full is no server */
   fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0) ;
@@ -65,15 +63,13 @@ int tlsserver_handoff (int net, int plain, char const *args, size_t len, tain co
   }
   /* 'k' means the connection is the server's; an end of file before it
      means the server let it be (it is gone, or its files changed) */
-  for (;;)
+  r = fdpass_taken(fd, deadline) ;
   {
-    if (!fdpass_wait(fd, deadline)) { int e = errno ; fd_close(fd) ; errno = e ; return -1 ; }
-    r = read(fd, &k, 1) ;
-    if (r < 0 && (errno == EINTR || errno == EAGAIN)) continue ;
-    break ;
+    int e = errno ;
+    fd_close(fd) ;
+    errno = e ;
   }
-  fd_close(fd) ;
-  return r == 1 && k == 'k' ;
+  return r ;
 }
 
 int tlsserver_listen (void)
